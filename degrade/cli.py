@@ -58,7 +58,9 @@ def _preview(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``degrade`` command."""
-    parser = argparse.ArgumentParser(prog="degrade", description="Real-world degradation synthesis.")
+    parser = argparse.ArgumentParser(
+        prog="degrade", description="Real-world degradation synthesis."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     preview = sub.add_parser("preview", help="write a contact sheet of degraded samples")
     preview.add_argument("images", nargs="+", help="input image files")

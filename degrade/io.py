@@ -83,7 +83,9 @@ def to_uint8_array(x: Tensor) -> np.ndarray:
     return np.ascontiguousarray(array.transpose(1, 2, 0))
 
 
-def write_image(path: str | os.PathLike[str], x: Tensor, *, params: list[int] | None = None) -> None:
+def write_image(
+    path: str | os.PathLike[str], x: Tensor, *, params: list[int] | None = None
+) -> None:
     """Write one image tensor to ``path`` atomically (8-bit; format from the suffix).
 
     Args:

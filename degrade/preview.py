@@ -130,8 +130,16 @@ def _cell(image: Tensor, height: int, width: int, label: str) -> np.ndarray:
     cell = cv2.cvtColor(to_uint8_array(x), cv2.COLOR_RGB2BGR)
     band = 18
     cell = np.concatenate([np.full((band, width, 3), 24, np.uint8), cell], axis=0)
-    cv2.putText(cell, label[: max(4, width // 7)], (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                (235, 235, 235), 1, cv2.LINE_AA)
+    cv2.putText(
+        cell,
+        label[: max(4, width // 7)],
+        (3, 13),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.4,
+        (235, 235, 235),
+        1,
+        cv2.LINE_AA,
+    )
     return cell
 
 

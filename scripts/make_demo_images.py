@@ -18,7 +18,9 @@ import numpy as np
 SIZE = 384
 
 
-def fbm(rng: np.random.Generator, size: int, octaves: int = 6, persistence: float = 0.55) -> np.ndarray:
+def fbm(
+    rng: np.random.Generator, size: int, octaves: int = 6, persistence: float = 0.55
+) -> np.ndarray:
     """Fractal Brownian motion in [0, 1]: sum of upsampled random grids."""
     total = np.zeros((size, size), np.float64)
     amplitude, norm = 1.0, 0.0
@@ -53,8 +55,19 @@ def city(rng: np.random.Generator) -> np.ndarray:
     img = (img * 255).clip(0, 255).astype(np.uint8)
     cv2.rectangle(img, (30, 40), (230, 100), (40, 120, 40), -1)
     cv2.rectangle(img, (30, 40), (230, 100), (240, 240, 240), 3)
-    cv2.putText(img, "REAL SR 42", (42, 84), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (255, 255, 255), 2, cv2.LINE_AA)
-    cv2.putText(img, "fine print: 0123456789", (40, 125), cv2.FONT_HERSHEY_PLAIN, 0.9, (20, 20, 20), 1, cv2.LINE_AA)
+    cv2.putText(
+        img, "REAL SR 42", (42, 84), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (255, 255, 255), 2, cv2.LINE_AA
+    )
+    cv2.putText(
+        img,
+        "fine print: 0123456789",
+        (40, 125),
+        cv2.FONT_HERSHEY_PLAIN,
+        0.9,
+        (20, 20, 20),
+        1,
+        cv2.LINE_AA,
+    )
     return img
 
 
@@ -84,7 +97,9 @@ def patterns(rng: np.random.Generator) -> np.ndarray:
     r2 = ((xx - SIZE / 2) ** 2 + (yy - SIZE / 2) ** 2) / SIZE
     zone = 0.5 + 0.5 * np.cos(np.pi * r2 * 0.9)
     img = np.stack([zone * 0.9, zone * 0.6 + 0.2, 1.0 - zone * 0.7], axis=-1)
-    img[:96, :] = np.where((xx[:96] // 4) % 2 == 0, 0.9, 0.15)[..., None] * np.array([0.3, 0.8, 1.0])
+    img[:96, :] = np.where((xx[:96] // 4) % 2 == 0, 0.9, 0.15)[..., None] * np.array(
+        [0.3, 0.8, 1.0]
+    )
     checker = ((xx // 16 + yy // 16) % 2).astype(np.float64)
     img[SIZE - 96 :, :] = checker[SIZE - 96 :, :, None] * np.array([0.9, 0.9, 0.2]) + 0.05
     img = (img * 255).clip(0, 255).astype(np.uint8)
@@ -97,7 +112,9 @@ def patterns(rng: np.random.Generator) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "images")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "images"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261122)

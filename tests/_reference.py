@@ -43,7 +43,9 @@ def import_reference(name: str) -> ModuleType:
             warnings.simplefilter("ignore")
             return importlib.import_module(name)
     except ImportError as exc:  # pragma: no cover - exercised on machines without the extra
-        message = f"reference peer module {name!r} unavailable ({exc}); install the `reference` extra"
+        message = (
+            f"reference peer module {name!r} unavailable ({exc}); install the `reference` extra"
+        )
         if _require("REFERENCE"):
             pytest.fail(message + " (REALSR_REQUIRE_REFERENCE=1)")
         pytest.skip(message)

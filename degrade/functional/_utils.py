@@ -20,7 +20,9 @@ def check_image(x: Tensor, name: str = "x") -> None:
     if x.ndim != 4:
         raise ValueError(f"{name} must have shape (B, C, H, W), got {tuple(x.shape)}")
     if x.shape[1] not in (1, 3):
-        raise ValueError(f"{name} must have 1 or 3 channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"{name} must have 1 or 3 channels, got {x.shape[1]} (shape {tuple(x.shape)})"
+        )
 
 
 def batch_param(

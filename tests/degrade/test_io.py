@@ -49,7 +49,9 @@ def test_missing_and_corrupt_files_name_the_path(tmp_path):
 
 
 def test_write_leaves_no_temporary_files_and_fails_cleanly(tmp_path):
-    write_image(tmp_path / "sub" / "x.jpg", torch.rand(3, 8, 8), params=[cv2.IMWRITE_JPEG_QUALITY, 90])
+    write_image(
+        tmp_path / "sub" / "x.jpg", torch.rand(3, 8, 8), params=[cv2.IMWRITE_JPEG_QUALITY, 90]
+    )
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.jpg"]
     with pytest.raises((OSError, cv2.error)):
         write_image(tmp_path / "y.unknownext", torch.rand(3, 8, 8))

@@ -154,7 +154,9 @@ def check_empty_batch(spec: OpSpec, device: torch.device) -> None:
         x = make_input(1, c, spec.size, dtype, device)[:0]
         params = _params(spec, 0, device)
         y = _call(spec, x, params)
-        assert y.shape[0] == 0 and y.shape[1] == c, f"{spec.name}: empty batch gave {tuple(y.shape)}"
+        assert y.shape[0] == 0 and y.shape[1] == c, (
+            f"{spec.name}: empty batch gave {tuple(y.shape)}"
+        )
         assert y.dtype == x.dtype or not spec.keeps_dtype
 
 
