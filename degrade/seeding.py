@@ -20,7 +20,8 @@ _MUL1 = 0xBF58476D1CE4E5B9
 _MUL2 = 0x94D049BB133111EB
 
 
-def _to_signed(value: int) -> int:
+def to_int64(value: int) -> int:
+    """Reinterpret an unsigned 64-bit integer as a signed one."""
     value &= _MASK64
     return value - (1 << 64) if value >= 1 << 63 else value
 
@@ -58,7 +59,7 @@ def derive_seed(seed: int, *path: int | str) -> int:
     h = splitmix64(seed & _MASK64)
     for part in path:
         h = splitmix64(h ^ _part_value(part))
-    return _to_signed(h)
+    return to_int64(h)
 
 
 def _lsr(z: Tensor, shift: int) -> Tensor:
@@ -66,10 +67,11 @@ def _lsr(z: Tensor, shift: int) -> Tensor:
     return (z >> shift) & ((1 << (64 - shift)) - 1)
 
 
-def _splitmix64_tensor(z: Tensor) -> Tensor:
-    z = z + _to_signed(_GOLDEN)
-    z = (z ^ _lsr(z, 30)) * _to_signed(_MUL1)
-    z = (z ^ _lsr(z, 27)) * _to_signed(_MUL2)
+def splitmix64_tensor(z: Tensor) -> Tensor:
+    """SplitMix64 on int64 tensors (two's-complement wrap-around), equal to :func:`splitmix64`."""
+    z = z + to_int64(_GOLDEN)
+    z = (z ^ _lsr(z, 30)) * to_int64(_MUL1)
+    z = (z ^ _lsr(z, 27)) * to_int64(_MUL2)
     return z ^ _lsr(z, 31)
 
 
@@ -91,8 +93,8 @@ def derive_seeds(seed: int, keys: Tensor, *path: int | str) -> Tensor:
     """
     if keys.dtype != torch.int64:
         raise TypeError(f"keys must be int64, got {keys.dtype}")
-    h = torch.full_like(keys, _to_signed(splitmix64(seed & _MASK64)))
-    h = _splitmix64_tensor(h ^ keys)
+    h = torch.full_like(keys, to_int64(splitmix64(seed & _MASK64)))
+    h = splitmix64_tensor(h ^ keys)
     for part in path:
-        h = _splitmix64_tensor(h ^ _to_signed(_part_value(part)))
+        h = splitmix64_tensor(h ^ to_int64(_part_value(part)))
     return h
