@@ -29,13 +29,17 @@ ScaleLike = float | Sequence[float]
 def _pair_size(size: SizeLike) -> tuple[int, int]:
     """Validate ``size`` (an int or an ``(h, w)`` pair of positive ints) and return ``(h, w)``."""
     if isinstance(size, bool):
-        raise ValueError(f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}")
+        raise ValueError(
+            f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}"
+        )
     if isinstance(size, int):
         pair: tuple[object, ...] = (size, size)
     elif isinstance(size, Sequence) and not isinstance(size, str) and len(size) == 2:
         pair = tuple(size)
     else:
-        raise ValueError(f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}")
+        raise ValueError(
+            f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}"
+        )
     out: list[int] = []
     for v in pair:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -140,7 +144,9 @@ def resize(
     """
     check_image(x)
     if not x.is_floating_point():
-        raise TypeError(f"resize expects a floating-point x, got {x.dtype}; convert with x.float() / 255")
+        raise TypeError(
+            f"resize expects a floating-point x, got {x.dtype}; convert with x.float() / 255"
+        )
     if mode not in RESIZE_MODES:
         raise ValueError(f"mode must be one of {RESIZE_MODES}, got {mode!r}")
     out_size = resize_output_size((x.shape[-2], x.shape[-1]), size=size, scale=scale)
