@@ -16,16 +16,13 @@ reproduces that, bit for bit, which is how the classic SR benchmark LR images (S
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from functools import lru_cache
 
 import torch
 from torch import Tensor
 
 from degrade.functional._utils import check_image
-
-SizeLike = int | Sequence[int]
-ScaleLike = float | Sequence[float]
+from degrade.functional.resize import ScaleLike, SizeLike, _pair_scale, _pair_size
 
 _KERNEL_WIDTH = 4.0
 
@@ -80,7 +77,7 @@ def imresize_weights(in_len: int, out_len: int, scale: float, antialias: bool = 
     return torch.zeros(out_len, in_len, dtype=f64).scatter_add_(1, m, w)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _cached_weights(
     in_len: int,
     out_len: int,
@@ -92,28 +89,6 @@ def _cached_weights(
     # Built outside inference mode so the cached tensor can be saved for backward later.
     with torch.inference_mode(False), torch.no_grad():
         return imresize_weights(in_len, out_len, scale, antialias).to(device=device, dtype=dtype)
-
-
-def _pair(value: object, name: str, *, integer: bool) -> tuple[float, float]:
-    """Validate a positive number (or positive int) or a pair of them; return it as a pair."""
-    what = "int" if integer else "number"
-    message = f"{name} must be a positive finite {what} or a pair of them, got {value!r}"
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        if len(value) != 2:
-            raise ValueError(message)
-        pair: tuple[object, ...] = tuple(value)
-    else:
-        pair = (value, value)
-    out: list[float] = []
-    for v in pair:
-        kinds: tuple[type, ...] = (int,) if integer else (int, float)
-        if isinstance(v, bool) or not isinstance(v, kinds):
-            raise ValueError(message)
-        f = float(v)  # type: ignore[arg-type]
-        if not math.isfinite(f) or f <= 0:
-            raise ValueError(message)
-        out.append(f)
-    return out[0], out[1]
 
 
 def imresize_geometry(
@@ -138,11 +113,12 @@ def imresize_geometry(
     """
     if (size is None) == (scale is None):
         raise ValueError("exactly one of scale and size must be given")
-    if scale is not None:
-        sy, sx = _pair(scale, "scale", integer=False)
-        return (math.ceil(sy * in_size[0]), math.ceil(sx * in_size[1])), (sy, sx)
-    h, w = _pair(size, "size", integer=True)
-    return (int(h), int(w)), (int(h) / in_size[0], int(w) / in_size[1])
+    if size is not None:
+        h, w = _pair_size(size)
+        return (h, w), (h / in_size[0], w / in_size[1])
+    assert scale is not None
+    sy, sx = _pair_scale(scale)
+    return (math.ceil(sy * in_size[0]), math.ceil(sx * in_size[1])), (sy, sx)
 
 
 def _round_u8_(v: Tensor) -> Tensor:

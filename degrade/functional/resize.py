@@ -11,6 +11,7 @@ integer, and replaying a Real-ESRGAN degradation needs the scale-based one.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Literal
 
@@ -26,49 +27,37 @@ SizeLike = int | Sequence[int]
 ScaleLike = float | Sequence[float]
 
 
-def _pair_size(size: SizeLike) -> tuple[int, int]:
-    """Validate ``size`` (an int or an ``(h, w)`` pair of positive ints) and return ``(h, w)``."""
-    if isinstance(size, bool):
-        raise ValueError(
-            f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}"
-        )
-    if isinstance(size, int):
-        pair: tuple[object, ...] = (size, size)
-    elif isinstance(size, Sequence) and not isinstance(size, str) and len(size) == 2:
-        pair = tuple(size)
+def _pair(value: object, name: str, *, integer: bool) -> tuple[float, float]:
+    """Validate a positive number (or int) or a 2-sequence of them; return it as a pair."""
+    what = "int" if integer else "number"
+    message = f"{name} must be a positive finite {what} or a pair of them, got {value!r}"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != 2:
+            raise ValueError(message)
+        pair: tuple[object, ...] = tuple(value)
     else:
-        raise ValueError(
-            f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}"
-        )
-    out: list[int] = []
+        pair = (value, value)
+    kind = numbers.Integral if integer else numbers.Real
+    out: list[float] = []
     for v in pair:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(
-                f"size must be a positive int or an (h, w) pair of positive ints, got {size!r}"
-            )
-        out.append(int(v))
+        if isinstance(v, bool) or not isinstance(v, kind):
+            raise ValueError(message)
+        f = float(v)
+        if not math.isfinite(f) or f <= 0:
+            raise ValueError(message)
+        out.append(f)
     return out[0], out[1]
+
+
+def _pair_size(size: SizeLike) -> tuple[int, int]:
+    """Validate ``size`` (a positive int or an ``(h, w)`` pair of them); return ``(h, w)``."""
+    h, w = _pair(size, "size", integer=True)
+    return int(h), int(w)
 
 
 def _pair_scale(scale: ScaleLike) -> tuple[float, float]:
-    """Validate ``scale`` (a number or an ``(sy, sx)`` pair of positive finite numbers)."""
-    if isinstance(scale, bool):
-        raise ValueError(f"scale must be a positive number or an (sy, sx) pair, got {scale!r}")
-    if isinstance(scale, int | float):
-        pair: tuple[object, ...] = (scale, scale)
-    elif isinstance(scale, Sequence) and not isinstance(scale, str) and len(scale) == 2:
-        pair = tuple(scale)
-    else:
-        raise ValueError(f"scale must be a positive number or an (sy, sx) pair, got {scale!r}")
-    out: list[float] = []
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ValueError(f"scale must be a positive number or an (sy, sx) pair, got {scale!r}")
-        f = float(v)
-        if not math.isfinite(f) or f <= 0:
-            raise ValueError(f"scale must be positive and finite, got {scale!r}")
-        out.append(f)
-    return out[0], out[1]
+    """Validate ``scale`` (a positive finite number or an ``(sy, sx)`` pair of them)."""
+    return _pair(scale, "scale", integer=False)
 
 
 def resize_output_size(

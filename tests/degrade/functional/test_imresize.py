@@ -384,3 +384,9 @@ def test_weights_match_basicsr_in_float64(n: int, scale: float, antialias: bool)
     pos = torch.where(pos >= n, 2 * n - 1 - pos, pos)
     ref = torch.zeros(out, n, dtype=torch.float64).scatter_add_(1, pos, w.double())
     torch.testing.assert_close(imresize_weights(n, out, scale, antialias), ref, rtol=0, atol=1e-12)
+
+
+def test_accepts_numpy_numbers() -> None:
+    x = make_input(1, 3, (12, 10), torch.float64, CPU)
+    assert torch.equal(imresize(x, np.float64(0.5)), imresize(x, 0.5))
+    assert torch.equal(imresize(x, size=(np.int64(6), np.int64(5))), imresize(x, 0.5))

@@ -18,7 +18,7 @@ SPECS = [
     for tag, kw in (
         ("down", {"scale": 0.6}),
         ("up", {"scale": (1.7, 1.3)}),
-        ("size", {"size": (25, 11)}),
+        ("size", {"size": (9, 11)}),
     )
 ]
 
