@@ -117,9 +117,16 @@ def _depthwise(x: Tensor, kernels: Tensor) -> Tensor:
     """Valid cross-correlation of each ``(C, H, W)`` sample with its own ``(kh, kw)`` kernel."""
     b, c, h, w = x.shape
     kh, kw = kernels.shape[-2:]
-    weight = kernels.unsqueeze(1).expand(b, c, kh, kw).reshape(b * c, 1, kh, kw)
-    out = F.conv2d(x.reshape(1, b * c, h, w), weight, groups=b * c)
-    return out.view(b, c, h - kh + 1, w - kw + 1)
+    n = b * c
+    weight = kernels.unsqueeze(1).expand(b, c, kh, kw).reshape(n, 1, kh, kw)
+    planes = x.reshape(1, n, h, w)
+    if n == 1:
+        # A single plane would run as an ordinary (non-depthwise) convolution, whose rounding
+        # differs from the depthwise path a larger batch takes; keep one code path so that a
+        # sample's result never depends on its batch.
+        planes, weight = planes.expand(1, 2, h, w), weight.expand(2, 1, kh, kw)
+    out = F.conv2d(planes, weight, groups=planes.shape[1])[:, :n]
+    return out.reshape(b, c, h - kh + 1, w - kw + 1)
 
 
 def filter2d(x: Tensor, kernels: Tensor) -> Tensor:
