@@ -431,7 +431,7 @@ def gaussian_kernel1d(
         >>> gaussian_kernel1d(5).tolist()
         [0.0625, 0.25, 0.375, 0.25, 0.0625]
         >>> round(gaussian_kernel1d(51)[25].item(), 6)
-        0.049863
+        0.049939
     """
     _check_odd_size(kernel_size, "kernel_size")
     if sigma <= 0 and kernel_size in _SMALL_GAUSSIAN_NUMERATORS:
