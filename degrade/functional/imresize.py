@@ -191,7 +191,6 @@ def imresize(
     (out_h, out_w), (sy, sx) = imresize_geometry((in_h, in_w), scale=scale, size=size)
 
     f64 = torch.float64
-    quantise = round_each_pass or is_u8
     # In per-pass mode a float input is first quantised to 8 bits (as im2uint8 would).
     quantise_input = round_each_pass and not is_u8
     v = _round_u8_(x.to(f64, copy=True).mul_(255)) if quantise_input else x.to(f64)
@@ -207,8 +206,10 @@ def imresize(
         if round_each_pass:
             v = _round_u8_(v)
 
+    contiguous = torch.contiguous_format
     if is_u8:
-        return (v if round_each_pass else _round_u8_(v)).to(torch.uint8).contiguous()
-    if quantise:
+        v = v if round_each_pass else _round_u8_(v)
+        return v.to(torch.uint8, memory_format=contiguous)
+    if round_each_pass:
         v = v / 255
-    return v.to(x.dtype).contiguous()
+    return v.to(x.dtype, memory_format=contiguous)
