@@ -11,7 +11,7 @@ alone: not of the batch size, the batch mates or the sample's position. Two gene
   comparisons with reference code that uses the global generator possible. The values depend on
   the device (CPU and CUDA generators differ) and on the dtype drawn.
 * **hash** (:func:`hashed_normal`): a counter-based generator in pure int64 tensor arithmetic
-  (SplitMix64-style mixing of ``(seed, element index)``, then Box-Muller in float64). It needs no
+  (SplitMix64 mixing of ``(seed, element index)``, then Box-Muller in float64). It needs no
   host read at all and its integer stream is identical on every device; the transcendental
   functions of Box-Muller may differ in the last bit of float64 between device math libraries,
   which almost never survives the cast to float32.
@@ -216,10 +216,12 @@ def hashed_normal(
 ) -> Tensor:
     """Standard normal fields from a counter-based hash of ``(seeds[i], element index)``.
 
-    Pure tensor arithmetic, no host read and no generator state: each 64-bit word of
-    :func:`hashed_bits` gives two 32-bit uniforms ``u1`` in (0, 1) and ``u2`` in [0, 1), and one
-    normal ``sqrt(-2 ln u1) cos(2 pi u2)`` computed in float64 (so the tails reach about 6.7
-    standard deviations). Sample ``i`` depends on ``seeds[i]`` and the field shape only.
+    Pure tensor arithmetic, no host read and no generator state: word ``k`` of
+    :func:`hashed_bits` gives two 32-bit uniforms ``u1`` in (0, 1) and ``u2`` in [0, 1), and
+    Box-Muller turns them into elements ``2k`` and ``2k + 1`` of the flattened field,
+    ``r cos(2 pi u2)`` and ``r sin(2 pi u2)`` with ``r = sqrt(-2 ln u1)``, computed in float64 (the
+    tails reach about 6.7 standard deviations). Sample ``i`` depends on ``seeds[i]`` and the field
+    shape only.
 
     Args:
         seeds: int64 seeds.
@@ -240,12 +242,13 @@ def hashed_normal(
         >>> torch.equal(z[1:], hashed_normal(torch.tensor([4]), (2, 5)))
         True
     """
+    if seeds.ndim != 1:
+        raise ValueError(f"seeds must have shape (B,), got {tuple(seeds.shape)}")
     dev = seeds.device if device is None else torch.device(device)
     count = math.prod(shape)
-    words = hashed_bits(seeds.to(dev), count)
-    hi = _lsr(words, 32).double()
-    lo = (words & 0xFFFFFFFF).double()
-    u1 = (hi + 0.5) * 2.0**-32
-    u2 = lo * 2.0**-32
-    z = torch.sqrt(-2.0 * torch.log(u1)) * torch.cos((2.0 * math.pi) * u2)
-    return z.to(dtype).reshape(seeds.shape[0], *shape)
+    words = hashed_bits(seeds.to(dev), (count + 1) // 2)
+    u1 = (_lsr(words, 32).double() + 0.5) * 2.0**-32
+    theta = (words & 0xFFFFFFFF).double() * (2.0**-32 * 2.0 * math.pi)
+    r = torch.sqrt(-2.0 * torch.log(u1))
+    z = torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=-1)
+    return z.reshape(seeds.shape[0], -1)[:, :count].to(dtype).reshape(seeds.shape[0], *shape)
