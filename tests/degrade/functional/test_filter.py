@@ -228,6 +228,21 @@ def test_non_contiguous_input_and_kernel_dtype_cast() -> None:
     torch.testing.assert_close(out, filter2d(x.contiguous(), kernels.double()), rtol=0, atol=0)
 
 
+def test_subnormal_weights_count_as_zero() -> None:
+    x = make_input(2, 3, (12, 10), torch.float32, torch.device("cpu"))
+    kernels = _random_kernels(2, torch.Generator().manual_seed(1), 5)
+    with_subnormal = kernels.clone()
+    with_subnormal[:, 0, :] = 1e-40  # subnormal in float32
+    zeroed = kernels.clone()
+    zeroed[:, 0, :] = 0
+    assert torch.equal(filter2d(x, with_subnormal), filter2d(x, zeroed))
+    row = torch.tensor([1e-40, 0.5, 0.5 - 1e-40])
+    assert torch.equal(
+        filter2d_separable(x, row, row),
+        filter2d_separable(x, row * (row > 1e-38), row * (row > 1e-38)),
+    )
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [

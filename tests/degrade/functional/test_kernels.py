@@ -251,6 +251,18 @@ def test_sinc_centre_is_the_limit() -> None:
         assert (k[i, 1, 2] / k[i, 3, 4]).item() == pytest.approx(expected_ratio, rel=1e-9)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_no_subnormal_entries(dtype: torch.dtype) -> None:
+    # Narrow kernels have far tails below the smallest normal number; they must come out as 0.
+    k = generalized_gaussian_kernel(21, torch.tensor([0.2, 0.3]), 0.25, 0.4, 1.0, dtype=dtype)
+    g = bivariate_gaussian_kernel(21, torch.tensor([0.2, 0.3]), 0.25, 0.4, dtype=dtype)
+    tiny = torch.finfo(dtype).tiny
+    for kernel in (k, g):
+        assert not ((kernel != 0) & (kernel.abs() < tiny)).any()
+        assert (kernel == 0).any()  # the tails were flushed, not kept
+        torch.testing.assert_close(kernel.sum(dim=(1, 2)).double(), torch.ones(2, dtype=F64))
+
+
 def test_delta_kernel() -> None:
     d = delta_kernel(21, batch=3, dtype=F64)
     assert d.shape == (3, 21, 21) and d.dtype == F64
