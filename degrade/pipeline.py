@@ -44,6 +44,8 @@ class RandomOrderParams(Params):
 
 
 class _Container(RandomOp[Any]):
+    is_container = True
+
     def __init__(self, ops: Sequence[RandomOp[Any]], *, name: str | None = None) -> None:
         super().__init__(name=name)
         if not ops:
@@ -116,6 +118,7 @@ class Sequential(_Container):
     def apply_images(self, x: Images, params: SequentialParams, ctx: Context) -> Images:
         for op, p in zip(self.ops, params.children, strict=True):
             x = op.apply_images(x, p, ctx)
+            ctx.record(op, x)
         return x
 
     def params_from_records(
@@ -150,7 +153,9 @@ class OneOf(_Container):
 
     def apply_images(self, x: Images, params: OneOfParams, ctx: Context) -> Images:
         def run(sub: Images, index: list[int], branch: int) -> Images:
-            return self.ops[branch].apply_images(sub, params.children[branch].take(index), ctx)
+            out = self.ops[branch].apply_images(sub, params.children[branch].take(index), ctx)
+            ctx.record(self.ops[branch], out)
+            return out
 
         return map_groups(x, params.choice.tolist(), run)
 
@@ -194,6 +199,7 @@ class RandomOrder(_Container):
         def run(sub: Images, index: list[int], order: tuple[int, ...]) -> Images:
             for j in order:
                 sub = self.ops[j].apply_images(sub, params.children[j].take(index), ctx)
+                ctx.record(self.ops[j], sub)
             return sub
 
         return map_groups(x, orders, run)

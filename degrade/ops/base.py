@@ -221,10 +221,20 @@ def _to_device(value: Any, device: torch.device | str) -> Any:
 
 @dataclass(frozen=True)
 class Context:
-    """What every op of one pipeline run may read: the HR size it started from and its scale."""
+    """What every op of one pipeline run may read: the HR size it started from and its scale.
+
+    When ``trace`` is a list, containers append ``(op name, output)`` after every leaf op they
+    run, in execution order (previews use it to show each stage).
+    """
 
     hr_size: tuple[int, int]
     scale: float = 1.0
+    trace: list[tuple[str, Images]] | None = None
+
+    def record(self, op: RandomOp[Any], images: Images) -> None:
+        """Append a leaf op's output to the trace, if tracing."""
+        if self.trace is not None and not op.is_container:
+            self.trace.append((op.name, images))
 
 
 class RandomOp(ABC, Generic[P]):
@@ -236,6 +246,7 @@ class RandomOp(ABC, Generic[P]):
 
     type_name: ClassVar[str]
     params_type: ClassVar[type[Params]]
+    is_container: ClassVar[bool] = False
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name = name or self.type_name

@@ -154,8 +154,15 @@ class Pipeline(Sequential):
     def child_path(self, parent: str) -> str:
         return parent or "root"
 
-    def apply(self, x: Any, params: SequentialParams) -> Tensor:
+    def apply(
+        self, x: Any, params: SequentialParams, *, trace: list[tuple[str, Any]] | None = None
+    ) -> Tensor:
         """Degrade HR images.
+
+        Args:
+            x: HR images (already USM-sharpened when the recipe asks for it).
+            params: from :meth:`sample` or :meth:`params_from_records`.
+            trace: if a list, receives ``(op name, output)`` after every op, in order.
 
         Shape:
             x: ``(B, C, H, W)`` float in [0, 1]; returns ``(B, C, h, w)``.
@@ -166,7 +173,9 @@ class Pipeline(Sequential):
             raise ValueError(
                 f"{self.name}: {batch_size(x)} images but parameters for {len(params)} samples"
             )
-        ctx = Context(hr_size=sizes_of(x)[0] if x.shape[0] else (0, 0), scale=float(self.scale))
+        ctx = Context(
+            hr_size=sizes_of(x)[0] if x.shape[0] else (0, 0), scale=float(self.scale), trace=trace
+        )
         out = self.apply_images(x, params, ctx)
         if not isinstance(out, Tensor):
             sizes = sorted(set(sizes_of(out)))
