@@ -8,14 +8,19 @@ stage shown at HR size with nearest-neighbour scaling and labelled with its para
 
 from __future__ import annotations
 
+import argparse
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from tqdm import tqdm
 
 from degrade.functional.filter import filter2d
 from degrade.functional.imresize import imresize
@@ -28,7 +33,7 @@ from degrade.functional.kernels import (
 )
 from degrade.functional.noise import add_gaussian_noise, add_poisson_noise
 from degrade.functional.resize import resize
-from degrade.io import to_uint8_array
+from degrade.io import ImageReadError, read_image, to_uint8_array, write_bytes_atomic
 from degrade.seeding import derive_seed
 
 
@@ -163,12 +168,70 @@ def contact_sheet(rows: list[list[Stage]], *, cell_size: int = 192, gap: int = 4
         blank = np.zeros_like(cells[0])
         cells += [blank] * (columns - len(cells))
         spacer = np.full((cells[0].shape[0], gap, 3), 255, np.uint8)
-        line = [cells[0]]
+        parts = [cells[0]]
         for c in cells[1:]:
-            line += [spacer, c]
-        lines.append(np.concatenate(line, axis=1))
+            parts += [spacer, c]
+        lines.append(np.concatenate(parts, axis=1))
     width = lines[0].shape[1]
-    out = [lines[0]]
-    for line in lines[1:]:
-        out += [np.full((gap, width, 3), 255, np.uint8), line]
-    return np.concatenate(out, axis=0)
+    rows_out = [lines[0]]
+    for row in lines[1:]:
+        rows_out += [np.full((gap, width, 3), 255, np.uint8), row]
+    return np.concatenate(rows_out, axis=0)
+
+
+def _center_crop(x: Tensor, size: int | None) -> Tensor:
+    if size is None:
+        return x
+    h, w = x.shape[-2:]
+    if h < size or w < size:
+        raise ValueError(f"image of {w}x{h} is smaller than --crop {size}")
+    top, left = (h - size) // 2, (w - size) // 2
+    return x[..., top : top + size, left : left + size]
+
+
+def _preview(args: argparse.Namespace) -> int:
+    if args.samples < 1:
+        print("degrade preview: --samples must be >= 1", file=sys.stderr)
+        return 2
+    rows: list[list[Stage]] = []
+    failures = 0
+    jobs = [(i, Path(p), s) for i, p in enumerate(args.images) for s in range(args.samples)]
+    for image_index, path, sample in tqdm(jobs, desc="preview", unit="sample", disable=args.quiet):
+        try:
+            hr = read_image(path)
+            if hr.shape[1] == 1:
+                hr = hr.expand(1, 3, *hr.shape[-2:])
+            hr = _center_crop(hr, args.crop)
+            h, w = hr.shape[-2:]
+            hr = hr[..., : h - h % args.scale, : w - w % args.scale]
+            key = image_index * args.samples + sample
+            rows.append(demo_stages(hr, seed=args.seed, key=key, scale=args.scale))
+        except (ImageReadError, ValueError) as exc:
+            if sample == 0:
+                print(f"degrade preview: skipped {path}: {exc}", file=sys.stderr)
+                failures += 1
+    if not rows:
+        print("degrade preview: no image could be previewed", file=sys.stderr)
+        return 1
+    sheet = contact_sheet(rows, cell_size=args.cell_size)
+    ok, encoded = cv2.imencode(args.out.suffix or ".png", sheet)
+    if not ok:
+        print(f"degrade preview: cannot encode {args.out}", file=sys.stderr)
+        return 1
+    write_bytes_atomic(args.out, encoded.tobytes())
+    print(f"wrote {args.out} ({len(rows)} rows)")
+    return 1 if failures else 0
+
+
+def register(sub: Any) -> None:
+    """Add ``degrade preview`` to the command's subparsers."""
+    preview = sub.add_parser("preview", help="write a contact sheet of degraded samples")
+    preview.add_argument("images", nargs="+", help="input image files")
+    preview.add_argument("--out", type=Path, required=True, help="output sheet (PNG/JPEG/WebP)")
+    preview.add_argument("--samples", type=int, default=4, help="degraded samples per image")
+    preview.add_argument("--seed", type=int, default=0)
+    preview.add_argument("--scale", type=int, default=4, help="final downscale factor")
+    preview.add_argument("--crop", type=int, default=None, help="centre crop size (default: whole)")
+    preview.add_argument("--cell-size", type=int, default=192, help="width of one cell in pixels")
+    preview.add_argument("--quiet", action="store_true", help="no progress bar")
+    preview.set_defaults(run=_preview)
