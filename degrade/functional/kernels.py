@@ -14,6 +14,9 @@ BasicSR's ``isotropic=True`` mode equals ``sigma_y = sigma_x`` with any ``theta`
 All values are computed in float64 on the parameters' device, then cast to ``dtype``; entries
 that are subnormal in ``dtype`` (the far tails of narrow kernels, below 1.2e-38 in float32) are
 set to zero, since they change nothing but slow CPU convolutions by up to ten times.
+The output lives on the first non-CPU device among the tensor parameters (else CPU) unless
+``device`` is given. A tensor ``kernel_size`` costs one host read per call (validation and the
+default ``pad_to``).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def _infer_batch_and_device(
     for name, value in params.items():
         if not isinstance(value, Tensor):
             continue
-        if found is None:
+        if found is None or found.type == "cpu":
             found = value.device
         if value.ndim > 1:
             raise ValueError(

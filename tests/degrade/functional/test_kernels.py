@@ -195,6 +195,19 @@ def test_quarter_turn_swaps_sigmas(family: str) -> None:
     )
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_rotation_direction(family: str) -> None:
+    # theta = +pi/4 turns the sigma_x axis from the columns (+x) towards +y (down the rows):
+    # the long axis runs along the main diagonal, where the row and column offsets are equal.
+    k = _family(family, 15, 3.0, 0.8, math.pi / 4, 1.2, dtype=F64)[0]
+    c = 7
+    assert k[c + 3, c + 3] > 10 * k[c - 3, c + 3]
+    torch.testing.assert_close(k, k.transpose(0, 1), rtol=0, atol=1e-15)
+    # -pi/4 mirrors it onto the anti-diagonal.
+    m = _family(family, 15, 3.0, 0.8, -math.pi / 4, 1.2, dtype=F64)[0]
+    torch.testing.assert_close(m, torch.flip(k, dims=(0,)), rtol=0, atol=1e-15)
+
+
 def test_unrotated_gaussian_is_separable_with_sigma_x_along_columns() -> None:
     k = bivariate_gaussian_kernel(15, 1.5, 3.0, 0.0, dtype=F64)[0]
     col = gaussian_kernel1d(15, 1.5)  # varies along the columns (x)
