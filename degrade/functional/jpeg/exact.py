@@ -15,8 +15,9 @@ Stages (libjpeg-turbo source file in brackets):
    get the alternating bias 1, 2, 1, 2, ... and are shifted right by 2, and the subsampled rows
    are then replicated down to a multiple of 8 [jcsample.c, jcprepct.c].
 3. Per 8x8 block: islow forward DCT [jfdctint.c], quantisation by reciprocal multiplication
-   [jcdctmgr.c], dequantisation and islow inverse DCT with its wrapping 10-bit range limit
-   [jidctint.c, jdmaster.c].
+   [jcdctmgr.c], dequantisation and islow inverse DCT [jidctint.c], saturated to the sample
+   range as libjpeg-turbo's SIMD IDCT does (the C code's 10-bit wrapping range-limit table,
+   jdmaster.c, differs only for extreme blocks at the lowest qualities).
 4. Chroma upsampling: triangular "fancy" h2v2 filter with the first / last real rows and
    columns as context [jdsample.c, jdmainct.c]; plain pixel replication when the subsampled
    width is at most 2 (libjpeg-turbo's own fallback).
@@ -119,10 +120,10 @@ def codec_planes(planes: Tensor, qtable: Tensor) -> Tensor:
     # Inverse pass 1 along block columns, pass 2 along block rows.
     x = torch.matmul(_const("idct1", dev), q.view(b * p * nby, 8, w)).add_(0.5).floor_()
     x = (x.view(b * p * h, nbx, 8) @ _const("idct2", dev).T).add_(0.5).floor_()
-    # Range limit: libjpeg masks the value to 10 bits (wrapping mod 1024 into -512..511), then
-    # clamps to the sample range.
-    wraps = torch.floor((x + 512.0) * (1.0 / 1024.0))
-    x = x.add_(wraps, alpha=-1024.0).clamp_(-128.0, 127.0)
+    # Range limit: libjpeg-turbo's SIMD islow IDCT (the one OpenCV runs on x86-64 and Arm)
+    # saturates to the sample range. Its C fallback would instead wrap values beyond -512..511
+    # modulo 1024 before clamping; only extreme blocks at the lowest qualities get there.
+    x = x.clamp_(-128.0, 127.0)
     return x.to(_F32).view(b, p, h, w)
 
 

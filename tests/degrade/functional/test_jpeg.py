@@ -163,6 +163,32 @@ def adversarial(h: int, w: int, seed: int = 0) -> dict[str, np.ndarray]:
     return {k: np.ascontiguousarray(v) for k, v in pats.items()}
 
 
+# An 8x8 block whose islow IDCT output at quality 1 and 2 overshoots the 10-bit range
+# (|v| >= 512 before range limiting): libjpeg-turbo's SIMD IDCT saturates it, its C table would
+# wrap it. Found by a random search on the quantity.
+OVERSHOOT = np.array(
+    [
+        [0, 240, 193, 0, 255, 255, 228, 255],
+        [255, 255, 0, 0, 0, 0, 0, 0],
+        [0, 32, 0, 255, 34, 255, 255, 0],
+        [54, 255, 166, 255, 255, 255, 255, 43],
+        [255, 181, 255, 255, 0, 255, 255, 17],
+        [22, 0, 0, 255, 255, 255, 255, 248],
+        [27, 255, 0, 255, 255, 255, 255, 255],
+        [255, 0, 0, 255, 255, 0, 255, 1],
+    ],
+    dtype=np.uint8,
+)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_idct_overshoot_saturates_like_cv2(channels: int, device: torch.device) -> None:
+    grey = np.repeat(OVERSHOOT[..., None], channels, axis=-1)  # R = G = B gives Y = value
+    assert_matches_cv2(np.stack([grey] * 3), [1, 2, 3], device)
+    tiled = np.ascontiguousarray(np.tile(grey, (2, 3, 1))[:13, :21])
+    assert_matches_cv2(np.stack([tiled] * 2), [1, 2], device)
+
+
 # --- bit-exactness ---------------------------------------------------------------------------
 
 
