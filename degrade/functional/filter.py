@@ -9,13 +9,21 @@ replicated). Where ``F.pad`` works the two agree exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from degrade.functional._utils import check_image
 
-__all__ = ["filter2d", "filter2d_separable", "reflect_indices", "reflect_pad2d"]
+__all__ = [
+    "filter2d",
+    "filter2d_ragged",
+    "filter2d_separable",
+    "reflect_indices",
+    "reflect_pad2d",
+]
 
 
 def reflect_indices(
@@ -213,3 +221,88 @@ def filter2d_separable(x: Tensor, kernel_y: Tensor, kernel_x: Tensor) -> Tensor:
     ph, pw = ky.shape[-1] // 2, kx.shape[-1] // 2
     rows = _depthwise(reflect_pad2d(x, (0, 0, ph, ph)), ky.unsqueeze(-1))
     return _depthwise(reflect_pad2d(rows, (pw, pw, 0, 0)), kx.unsqueeze(-2))
+
+
+#: Planes that a depthwise CPU convolution processes together (one AVX-512 register of float32).
+_PLANE_BLOCK = 16
+
+
+def _ragged_groups(sizes: Sequence[tuple[int, int]], planes: int) -> list[list[int]]:
+    """Split samples into groups to pad together, minimising the padded work.
+
+    Samples are sorted by area; a dynamic programme over the sorted order picks the contiguous
+    groups minimising ``sum(ceil(group planes / 16) * max_h * max_w)``: depthwise convolutions
+    cost per block of 16 planes, so small groups waste the vector width and large ones waste
+    padding. Only the grouping depends on the batch; each sample's result does not.
+    """
+    order = sorted(range(len(sizes)), key=lambda i: (sizes[i][0] * sizes[i][1], sizes[i]))
+    n = len(order)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        max_h = max_w = 0
+        for i in range(j - 1, -1, -1):
+            h, w = sizes[order[i]]
+            max_h, max_w = max(max_h, h), max(max_w, w)
+            blocks = -(-(j - i) * planes // _PLANE_BLOCK)
+            cost = best[i] + blocks * max_h * max_w
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups = []
+    j = n
+    while j > 0:
+        groups.append(order[cut[j] : j])
+        j = cut[j]
+    return groups[::-1]
+
+
+def filter2d_ragged(samples: Sequence[Tensor], kernels: Tensor) -> list[Tensor]:
+    """:func:`filter2d` for samples of different sizes, batched.
+
+    Samples are grouped by size (see ``_ragged_groups``); within a group each sample is
+    reflect-padded at its own border and placed in a zero-filled batch of the group's largest
+    size, the group is filtered in one depthwise convolution, and each output is cut back to its
+    sample's size. A sample's result equals ``filter2d`` on that sample alone.
+
+    Args:
+        samples: ``B`` images of shape ``(1, C, h_i, w_i)`` (same C, dtype and device).
+        kernels: one kernel per sample, as for :func:`filter2d`.
+
+    Shape:
+        - samples: ``(1, C, h_i, w_i)`` each.
+        - kernels: ``(B, kh, kw)``, ``(1, kh, kw)`` or ``(kh, kw)``.
+        - output: a list of ``(1, C, h_i, w_i)``.
+
+    Example:
+        >>> from degrade.functional.kernels import bivariate_gaussian_kernel
+        >>> xs = [torch.rand(1, 3, 9, 7), torch.rand(1, 3, 5, 12)]
+        >>> k = bivariate_gaussian_kernel(5, torch.tensor([1.0, 2.0]), 1.0, 0.0)
+        >>> ys = filter2d_ragged(xs, k)
+        >>> all(torch.equal(y, filter2d(x, k[i : i + 1])) for i, (x, y) in enumerate(zip(xs, ys)))
+        True
+    """
+    if not samples:
+        return []
+    for i, sample in enumerate(samples):
+        check_image(sample, f"samples[{i}]")
+        if sample.shape[0] != 1:
+            raise ValueError(f"samples[{i}] must hold one image, got batch {sample.shape[0]}")
+    first = samples[0]
+    kernels = _batch_kernels(kernels, len(samples), first, "kernels", 2)
+    kh, kw = kernels.shape[-2:]
+    py, px = kh // 2, kw // 2
+    out: list[Tensor] = [first] * len(samples)
+    sizes = [(s.shape[-2], s.shape[-1]) for s in samples]
+    for group in _ragged_groups(sizes, first.shape[1]):
+        height = max(sizes[i][0] for i in group)
+        width = max(sizes[i][1] for i in group)
+        padded = first.new_zeros(len(group), first.shape[1], height + 2 * py, width + 2 * px)
+        for slot, i in enumerate(group):
+            h, w = sizes[i]
+            padded[slot, :, : h + 2 * py, : w + 2 * px] = reflect_pad2d(
+                samples[i], (px, px, py, py)
+            )[0]
+        filtered = _depthwise(padded, kernels[group])
+        for slot, i in enumerate(group):
+            out[i] = filtered[slot : slot + 1, :, : sizes[i][0], : sizes[i][1]]
+    return out

@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from degrade.functional.filter import filter2d
+from degrade.functional.filter import filter2d, filter2d_ragged
 from degrade.functional.kernels import (
     bivariate_gaussian_kernel,
     generalized_gaussian_kernel,
     plateau_kernel,
     sinc_kernel,
 )
-from degrade.ops.base import ElementwiseOp, Params, check_range
+from degrade.ops.base import Context, ElementwiseOp, Images, Params, check_range
 from degrade.random import Draws
 
 KERNEL_FAMILIES: tuple[str, ...] = (
@@ -214,6 +214,14 @@ class RandomBlur(ElementwiseOp[BlurParams]):
             params, self.pad_to, x.dtype if x.is_floating_point() else torch.float32
         )
         return filter2d(x, kernels.to(x.device))
+
+    def apply_images(self, x: Images, params: BlurParams, ctx: Context) -> Images:
+        if isinstance(x, Tensor):
+            return self.apply_batch(x, params)
+        # Samples of different sizes: filtered in size groups, each sample reflect-padded at its
+        # own border (equal to filtering each alone).
+        kernels = make_kernels(params, self.pad_to, x[0].dtype)
+        return filter2d_ragged(x, kernels.to(x[0].device))
 
     def arguments(self) -> dict[str, Any]:
         args = {

@@ -256,3 +256,28 @@ def test_subnormal_weights_count_as_zero() -> None:
 def test_invalid_arguments(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call(torch.rand(2, 3, 8, 8))
+
+
+def test_filter2d_ragged_equals_per_sample_filter2d():
+    from degrade.functional.filter import _ragged_groups, filter2d_ragged
+    from degrade.functional.kernels import bivariate_gaussian_kernel
+
+    g = torch.Generator().manual_seed(5)
+    sizes = [(1, 1), (3, 40), (9, 9), (37, 21), (64, 64), (66, 61), (120, 90), (5, 130), (64, 64)]
+    samples = [torch.rand(1, 3, h, w, generator=g) for h, w in sizes]
+    b = len(samples)
+    kernels = bivariate_gaussian_kernel(
+        torch.tensor([7, 21, 13, 21, 9, 21, 15, 11, 21]),
+        torch.rand(b, generator=g) * 3 + 0.2,
+        1.3,
+        0.4,
+        pad_to=21,
+    )
+    out = filter2d_ragged(samples, kernels)
+    for i, (x, y) in enumerate(zip(samples, out, strict=True)):
+        assert torch.equal(y, filter2d(x, kernels[i : i + 1])), sizes[i]
+    groups = _ragged_groups(sizes, 3)
+    assert sorted(i for group in groups for i in group) == list(range(b))
+    assert filter2d_ragged([], kernels) == []
+    with pytest.raises(ValueError, match="one image"):
+        filter2d_ragged([torch.rand(2, 3, 8, 8)], kernels[:1])
