@@ -146,8 +146,8 @@ def jpeg(
     if b == 0:
         return x.clone()
     if is_uint8:
-        return jpeg_exact(x.to(torch.float32), q).to(torch.uint8)
-    x8 = (x.detach().clamp(0, 1) * 255).round_().to(torch.float32)
+        return jpeg_exact(x, q).to(torch.uint8)
+    x8 = (x.detach().clamp(0, 1) * 255).round_()
     out = jpeg_exact(x8, q).to(x.dtype).div_(255)
     if differentiable and torch.is_grad_enabled() and x.requires_grad:
         sur = surrogate_float(x, q)

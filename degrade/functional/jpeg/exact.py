@@ -131,20 +131,20 @@ def _downsample_h2v2(cbcr: Tensor, height: int, width: int) -> Tensor:
     """h2v2 downsampling of level-shifted ``(B, 2, H2, W2)`` chroma to padded float64 planes.
 
     ``cbcr`` must already be edge-replicated to at least an even number of rows >= ``height``
-    and exactly ``16 * ceil(width / 16)`` columns.
+    and exactly ``16 * ceil(width / 16)`` columns. Returns ``(B, 2, 8 * ceil(height / 16),
+    W2 / 2)``, the subsampled rows replicated downwards as the encoder pads them.
     """
     b = cbcr.shape[0]
-    h2 = height + height % 2
+    half_h = (height + 1) // 2
     out_w = cbcr.shape[-1] // 2
-    rows = cbcr[:, :, :h2].reshape(b, 2, h2 // 2, 2, 2 * out_w)
-    s = rows[:, :, :, 0] + rows[:, :, :, 1]
-    s = s.view(b, 2, h2 // 2, out_w, 2)
-    s = torch.add(s[..., 0], s[..., 1])
-    bias = torch.tensor([1.0, 2.0], dtype=_F32, device=s.device).repeat(out_w // 2)
+    rows = cbcr[:, :, : 2 * half_h].unflatten(2, (half_h, 2))
+    pairs = (rows[:, :, :, 0] + rows[:, :, :, 1]).unflatten(-1, (out_w, 2))
+    s = torch.add(pairs[..., 0], pairs[..., 1])
+    bias = torch.tensor([1.0, 2.0], dtype=s.dtype, device=s.device).repeat(out_w // 2)
     s = s.add_(bias).mul_(0.25).floor_()
     out = torch.empty(b, 2, 8 * _ceil_div(height, 16), out_w, dtype=_F64, device=s.device)
-    out[:, :, : h2 // 2].copy_(s)
-    out[:, :, h2 // 2 :] = s[:, :, -1:]
+    out[:, :, :half_h] = s
+    out[:, :, half_h:] = s[:, :, -1:]
     return out
 
 
@@ -155,23 +155,21 @@ def _upsample_h2v2(c: Tensor, height: int, width: int) -> Tensor:
         up = c.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
         return up[..., :height, :width]
     # Vertical: 3 * nearer row + further row (the row above for even output rows, below for
-    # odd ones; the first / last row stands in for the missing neighbour).
-    c3 = c * 3.0
+    # odd ones; at the first / last row the row itself stands in for the missing neighbour).
     cs = torch.empty(b, p, h, 2, w, dtype=c.dtype, device=c.device)
-    torch.add(c3[:, :, 1:], c[:, :, :-1], out=cs[:, :, 1:, 0])
-    torch.add(c3[:, :, :1], c[:, :, :1], out=cs[:, :, :1, 0])
-    torch.add(c3[:, :, :-1], c[:, :, 1:], out=cs[:, :, :-1, 1])
-    torch.add(c3[:, :, -1:], c[:, :, -1:], out=cs[:, :, -1:, 1])
+    torch.add(c[:, :, :-1], c[:, :, 1:], alpha=3.0, out=cs[:, :, 1:, 0])
+    torch.mul(c[:, :, :1], 4.0, out=cs[:, :, :1, 0])
+    torch.add(c[:, :, 1:], c[:, :, :-1], alpha=3.0, out=cs[:, :, :-1, 1])
+    torch.mul(c[:, :, -1:], 4.0, out=cs[:, :, -1:, 1])
     cs = cs.view(b, p, 2 * h, w)
-    # Horizontal: same weights; rounding bias 8 for even output columns, 7 for odd ones.
-    even = cs * 3.0 + 8.0
-    odd = even - 1.0
+    # Horizontal: same weights; then (v + 8) >> 4 for even output columns, (v + 7) >> 4 odd.
     out = torch.empty(b, p, 2 * h, w, 2, dtype=c.dtype, device=c.device)
-    torch.add(even[..., 1:], cs[..., :-1], out=out[..., 1:, 0])
-    torch.add(even[..., :1], cs[..., :1], out=out[..., :1, 0])
-    torch.add(odd[..., :-1], cs[..., 1:], out=out[..., :-1, 1])
-    torch.add(odd[..., -1:], cs[..., -1:], out=out[..., -1:, 1])
-    out = out.mul_(0.0625).floor_().view(b, p, 2 * h, 2 * w)
+    torch.add(cs[..., :-1], cs[..., 1:], alpha=3.0, out=out[..., 1:, 0])
+    torch.mul(cs[..., :1], 4.0, out=out[..., :1, 0])
+    torch.add(cs[..., 1:], cs[..., :-1], alpha=3.0, out=out[..., :-1, 1])
+    torch.mul(cs[..., -1:], 4.0, out=out[..., -1:, 1])
+    bias = torch.tensor([8.0, 7.0], dtype=c.dtype, device=c.device)
+    out = out.add_(bias).mul_(0.0625).floor_().view(b, p, 2 * h, 2 * w)
     return out[..., :height, :width]
 
 
@@ -179,13 +177,15 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
     """Encode and decode 8-bit images exactly as libjpeg-turbo (through OpenCV) does.
 
     Args:
-        x: ``(B, C, H, W)`` float32 tensor of integer values 0..255, C = 1 or 3 (RGB).
+        x: ``(B, C, H, W)`` tensor (floating or uint8) of integer values 0..255, C = 1 or 3
+            (RGB).
         quality: ``(B,)`` int64 tensor of qualities in 1..100.
 
     Returns:
         ``(B, C, H, W)`` float32 tensor of the decoded integer values 0..255.
     """
     b, ch, h, w = x.shape
+    x = x.to(_F32)
     tabs = tables.quant_tables(quality)  # (B, 2, 8, 8)
     hb, wb = 8 * _ceil_div(h, 8), 8 * _ceil_div(w, 8)
     if ch == 1:
