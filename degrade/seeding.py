@@ -62,17 +62,25 @@ def derive_seed(seed: int, *path: int | str) -> int:
     return to_int64(h)
 
 
-def _lsr(z: Tensor, shift: int) -> Tensor:
+def logical_shift_right(z: Tensor, shift: int) -> Tensor:
     """Logical right shift of int64 values (arithmetic shift, then clear the sign-extended bits)."""
     return (z >> shift) & ((1 << (64 - shift)) - 1)
 
 
+#: SplitMix64's increment (the golden ratio), as a signed 64-bit integer.
+GOLDEN_INT64 = to_int64(_GOLDEN)
+
+
+def mix64_tensor(z: Tensor) -> Tensor:
+    """SplitMix64's finaliser on int64 tensors (wrapping arithmetic; a bijection on 64 bits)."""
+    z = (z ^ logical_shift_right(z, 30)) * to_int64(_MUL1)
+    z = (z ^ logical_shift_right(z, 27)) * to_int64(_MUL2)
+    return z ^ logical_shift_right(z, 31)
+
+
 def splitmix64_tensor(z: Tensor) -> Tensor:
     """SplitMix64 on int64 tensors (two's-complement wrap-around), equal to :func:`splitmix64`."""
-    z = z + to_int64(_GOLDEN)
-    z = (z ^ _lsr(z, 30)) * to_int64(_MUL1)
-    z = (z ^ _lsr(z, 27)) * to_int64(_MUL2)
-    return z ^ _lsr(z, 31)
+    return mix64_tensor(z + GOLDEN_INT64)
 
 
 def derive_seeds(seed: int, keys: Tensor, *path: int | str) -> Tensor:

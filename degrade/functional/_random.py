@@ -25,20 +25,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from degrade.seeding import GOLDEN_INT64, logical_shift_right, mix64_tensor
+
 SeedsLike = Tensor | Sequence[int] | int
-
-_MASK64 = (1 << 64) - 1
-
-
-def _signed64(value: int) -> int:
-    value &= _MASK64
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-# SplitMix64 increment and finaliser multipliers (Steele, Lea & Flood 2014), as signed int64.
-_INC = _signed64(0x9E3779B97F4A7C15)
-_M1 = _signed64(0xBF58476D1CE4E5B9)
-_M2 = _signed64(0x94D049BB133111EB)
 
 
 def read_seeds(seeds: SeedsLike, batch: int | None = None) -> list[int]:
@@ -167,18 +156,6 @@ def per_sample_poisson(seeds: SeedsLike, rates: Tensor) -> Tensor:
     return out.to(rates.dtype)
 
 
-def _lsr(z: Tensor, shift: int) -> Tensor:
-    """Logical right shift of int64 values."""
-    return (z >> shift) & ((1 << (64 - shift)) - 1)
-
-
-def _mix64(z: Tensor) -> Tensor:
-    """SplitMix64's finaliser on int64 tensors (wrapping arithmetic, bijective on 64 bits)."""
-    z = (z ^ _lsr(z, 30)) * _M1
-    z = (z ^ _lsr(z, 27)) * _M2
-    return z ^ _lsr(z, 31)
-
-
 def hashed_bits(seeds: Tensor, count: int) -> Tensor:
     """``count`` pseudo-random 64-bit words per seed, from a counter-based hash (no host read).
 
@@ -202,9 +179,9 @@ def hashed_bits(seeds: Tensor, count: int) -> Tensor:
     """
     if seeds.dtype != torch.int64:
         raise TypeError(f"seeds must be int64, got {seeds.dtype}")
-    state = _mix64(seeds.reshape(-1, 1))
+    state = mix64_tensor(seeds.reshape(-1, 1))
     counter = torch.arange(1, count + 1, dtype=torch.int64, device=seeds.device)
-    return _mix64(state + counter * _INC)
+    return mix64_tensor(state + counter * GOLDEN_INT64)
 
 
 def hashed_normal(
@@ -247,7 +224,7 @@ def hashed_normal(
     dev = seeds.device if device is None else torch.device(device)
     count = math.prod(shape)
     words = hashed_bits(seeds.to(dev), (count + 1) // 2)
-    u1 = (_lsr(words, 32).double() + 0.5) * 2.0**-32
+    u1 = (logical_shift_right(words, 32).double() + 0.5) * 2.0**-32
     theta = (words & 0xFFFFFFFF).double() * (2.0**-32 * 2.0 * math.pi)
     r = torch.sqrt(-2.0 * torch.log(u1))
     z = torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=-1)
