@@ -47,6 +47,10 @@ def basicsr_factor(quality: float | int | Tensor, batch: int, device: torch.devi
 
     Returns:
         ``(B,)`` float32 tensor.
+
+    Example:
+        >>> basicsr_factor(torch.tensor([25.0, 75.0]), 2, torch.device("cpu")).tolist()
+        [2.0, 0.5]
     """
     if isinstance(quality, Tensor):
         q = quality.to(device)
@@ -89,6 +93,12 @@ def jpeg_basicsr(
 
     Returns:
         ``(B, 3, H, W)`` float32 tensor in [0, 1].
+
+    Example:
+        >>> jpeg_basicsr(torch.rand(2, 3, 20, 30), torch.tensor([40.0, 80.0])).shape
+        torch.Size([2, 3, 20, 30])
+
+    Reference: ``basicsr.utils.diffjpeg.DiffJPEG`` (BasicSR 1.4.2).
     """
     b, _, h, w = x.shape
     dev = x.device

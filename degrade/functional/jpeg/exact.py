@@ -99,8 +99,13 @@ def codec_planes(planes: Tensor, qtable: Tensor) -> Tensor:
         qtable: ``(B, 8, 8)`` int64 quantisation tables (natural order), one per sample.
 
     Returns:
-        ``(B, P, H, W)`` float32 level-shifted decoded samples -128..127, as libjpeg's islow
-        IDCT with range limiting produces them.
+        ``(B, P, H, W)`` float32 level-shifted decoded samples -128..127, as libjpeg-turbo's
+        islow IDCT with range limiting produces them.
+
+    Example:
+        >>> flat = torch.full((1, 1, 8, 16), -37.0, dtype=torch.float64)
+        >>> codec_planes(flat, tables.quant_tables(torch.tensor([50]))[:, 0]).unique().tolist()
+        [-38.0]
     """
     b, p, h, w = planes.shape
     nby, nbx = h // 8, w // 8
@@ -120,8 +125,8 @@ def codec_planes(planes: Tensor, qtable: Tensor) -> Tensor:
     # Inverse pass 1 along block columns, pass 2 along block rows.
     x = torch.matmul(_const("idct1", dev), q.view(b * p * nby, 8, w)).add_(0.5).floor_()
     x = (x.view(b * p * h, nbx, 8) @ _const("idct2", dev).T).add_(0.5).floor_()
-    # Range limit: libjpeg-turbo's SIMD islow IDCT (the one OpenCV runs on x86-64 and Arm)
-    # saturates to the sample range. Its C fallback would instead wrap values beyond -512..511
+    # Range limit: libjpeg-turbo's SIMD islow IDCT (the one OpenCV's bundled build runs on
+    # x86-64) saturates to the sample range. Its C fallback would instead wrap values beyond -512..511
     # modulo 1024 before clamping; only extreme blocks at the lowest qualities get there.
     x = x.clamp_(-128.0, 127.0)
     return x.to(_F32).view(b, p, h, w)
@@ -183,6 +188,13 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
 
     Returns:
         ``(B, C, H, W)`` float32 tensor of the decoded integer values 0..255.
+
+    Example:
+        >>> x = torch.arange(3 * 5 * 7, dtype=torch.float32).view(1, 3, 5, 7) % 256
+        >>> jpeg_exact(x, torch.tensor([80])).shape
+        torch.Size([1, 3, 5, 7])
+
+    Reference: OpenCV ``imencode('.jpg')`` + ``imdecode`` with libjpeg-turbo 3.1 (see module).
     """
     b, ch, h, w = x.shape
     x = x.to(_F32)

@@ -26,7 +26,12 @@ _R_CR, _G_CB, _G_CR, _B_CB = 1.402, 0.34414, 0.71414, 1.772
 
 
 def cubic_round(x: Tensor) -> Tensor:
-    """Smooth rounding ``round(x) + (x - round(x)) ** 3`` (the approximation DiffJPEG uses)."""
+    """Smooth rounding ``round(x) + (x - round(x)) ** 3`` (the approximation DiffJPEG uses).
+
+    Example:
+        >>> cubic_round(torch.tensor([0.25, 1.5, -0.75])).tolist()
+        [0.015625, 1.875, -0.984375]
+    """
     r = torch.round(x).detach()
     return r + (x - r) ** 3
 
@@ -70,6 +75,11 @@ def surrogate_float(
 
     Returns:
         ``(B, C, H, W)`` tensor of the same dtype.
+
+    Example:
+        >>> x = torch.full((1, 3, 4, 6), 0.5, dtype=torch.float64)
+        >>> round(float(surrogate_float(x, torch.tensor([50])).max()), 6)
+        0.5
     """
     b, ch, h, w = x.shape
     tabs = tables.quant_tables(quality)

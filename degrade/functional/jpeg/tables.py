@@ -61,7 +61,12 @@ CHROMA_TABLE: tuple[tuple[int, ...], ...] = (
 
 
 def fix16(value: float) -> int:
-    """``FIX(value)`` of libjpeg's colour converters: ``value`` in 16-bit fixed point, rounded."""
+    """``FIX(value)`` of libjpeg's colour converters: ``value`` in 16-bit fixed point, rounded.
+
+    Example:
+        >>> fix16(0.299), fix16(1.402)
+        (19595, 91881)
+    """
     return int(value * 65536 + 0.5)
 
 
@@ -73,6 +78,10 @@ def quality_scale_factor(quality: Tensor) -> Tensor:
 
     Returns:
         Integer tensor of the same shape: ``5000 // q`` below 50, ``200 - 2 q`` from 50 on.
+
+    Example:
+        >>> quality_scale_factor(torch.tensor([1, 10, 50, 90, 100])).tolist()
+        [5000, 500, 100, 20, 0]
     """
     return torch.where(
         quality < 50, torch.div(5000, quality, rounding_mode="floor"), 200 - 2 * quality
@@ -88,6 +97,13 @@ def quant_tables(quality: Tensor) -> Tensor:
     Returns:
         ``(B, 2, 8, 8)`` int64 tensor: index 0 the luminance table, 1 the chrominance table, in
         natural order, each entry ``clamp((base * scale + 50) // 100, 1, 255)``.
+
+    Example:
+        >>> t = quant_tables(torch.tensor([50, 100]))
+        >>> t[0, 0, 0, :4].tolist(), t[1].unique().tolist()
+        ([16, 11, 10, 16], [1])
+
+    Reference: ``jpeg_set_quality`` / ``jpeg_add_quant_table`` in libjpeg's jcparam.c.
     """
     base = torch.tensor((LUMA_TABLE, CHROMA_TABLE), dtype=torch.int64, device=quality.device)
     scale = quality_scale_factor(quality.to(torch.int64)).view(-1, 1, 1, 1)
@@ -118,6 +134,13 @@ def reciprocal_table() -> np.ndarray:
         ``(256, 3)`` float64 array of ``(f, c, 2 ** -r)`` such that the encoder's quantised
         coefficient of a forward-DCT output ``t`` (scaled by 8) is
         ``sign(t) * floor((|t| + c) * f * 2 ** -r)`` for the divisor ``8 * qval``.
+
+    Example:
+        >>> f, c, s = reciprocal_table()[3]  # divisor 24
+        >>> int(f), int(c), int(-np.log2(s))
+        (43691, 12, 20)
+
+    Reference: ``compute_reciprocal`` in libjpeg-turbo's jcdctmgr.c.
     """
     out = np.zeros((256, 3), dtype=np.float64)
     out[0] = (1.0, 0.0, 1.0)
@@ -203,7 +226,13 @@ IDCT_PASS2_SHIFT = 18  # CONST_BITS + PASS1_BITS + 3
 
 
 def dct_matrix() -> np.ndarray:
-    """The orthonormal 8-point DCT-II matrix ``D[k, n]`` (float64); JPEG's 2-D DCT is ``D X D^T``."""
+    """The orthonormal 8-point DCT-II matrix ``D[k, n]`` (float64); JPEG's 2-D DCT is ``D X D^T``.
+
+    Example:
+        >>> d = dct_matrix()
+        >>> bool(np.allclose(d @ d.T, np.eye(8)))
+        True
+    """
     d = np.empty((8, 8), dtype=np.float64)
     for k in range(8):
         scale = math.sqrt(1 / 8) if k == 0 else math.sqrt(2 / 8)
