@@ -72,6 +72,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -186,9 +187,19 @@ class _Loaded:
 # --------------------------------------------------------------------------------------------- #
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker soon after the main process dies (e.g. ``kill -9``): the pool's queues
+    would otherwise keep it waiting forever."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _load(job: _LoadJob) -> tuple[np.ndarray | None, dict[str, Any], str | None]:
@@ -615,6 +626,7 @@ def generate_dataset(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
     else:
         executor = _Inline()

@@ -297,9 +297,11 @@ def test_rerun_with_other_settings_is_an_error(inputs, tmp_path):
     assert summary.generated == 0 and summary.skipped == 4 and summary.failed == 2
 
 
-def _subprocess_cli(inputs: Path, out: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _subprocess_cli(
+    inputs: Path, out: Path, env: dict[str, str], *extra: str
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "degrade.cli", *_cli(inputs, out, "--batch-size", "2")],
+        [sys.executable, "-m", "degrade.cli", *_cli(inputs, out, "--batch-size", "2", *extra)],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -336,18 +338,39 @@ def test_resume_after_sigkill_hook_and_torn_writes(inputs, baseline, tmp_path):
     assert len(_journaled(journal)) == 8
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 @pytest.mark.slow
 def test_resume_after_external_kill(inputs, baseline, tmp_path):
+    """kill -9 of the main process with two workers: the workers end, the rerun completes."""
     out = tmp_path / "out"
-    proc = _subprocess_cli(inputs, out, {})
+    proc = _subprocess_cli(inputs, out, {}, "--workers", "2")
     journal = out / "parts" / "shard-0-of-1.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if (out / "lq").is_dir() and any((out / "lq").iterdir()):
             break
         time.sleep(0.005)
+    workers = _children(proc.pid)
+    if proc.poll() is None:
+        assert len(workers) >= 2  # the two workers (and the resource tracker)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
+    deadline = time.monotonic() + 20
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "worker processes outlived the killed run"
     killed_early = not (out / "params.jsonl").exists()
     rerun = _subprocess_cli(inputs, out, {})
     rerun.communicate(timeout=300)
