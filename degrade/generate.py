@@ -17,7 +17,9 @@ Layout of ``OUT``::
     pipeline.yaml               the resolved pipeline spec (load_pipeline(OUT/pipeline.yaml)
                                 rebuilds the same recipe, same spec_hash)
     settings.json               everything that determines the outputs; a rerun must match it
-    parts/shard-K-of-N.jsonl    journal: records of the pairs each shard has finished
+    parts/shard-K-of-N.jsonl    journal: records of the pairs each shard has finished (and
+                                failure lines of the pairs that failed)
+    .merge.lock                 lock file of the final merge (shards sharing OUT)
 
 **Plan.** Inputs are listed (a folder recursively, or a meta file; see :mod:`degrade.dataset_io`)
 and each image gets ``--variants`` pairs. Pair ``(relpath, k)`` has the key
@@ -44,7 +46,8 @@ different sizes in one batch are degraded in groups of equal size.
 images were renamed into place) and both files exist. Files are written to a fixed temporary
 name and renamed; a rerun of the same command after an interruption (even ``kill -9``) deletes
 leftover temporary files of unfinished pairs, ignores a partial last journal line, redoes only
-the unfinished pairs and ends with the same files as an uninterrupted run. ``params.jsonl`` and
+the unfinished pairs and ends with the same files as an uninterrupted run. Workers notice the
+death of the main process within half a second and exit. ``params.jsonl`` and
 the meta files are rewritten at the end of every run from all journals. A rerun with different
 settings into the same ``OUT`` is an error.
 

@@ -418,3 +418,17 @@ def test_meta_files_load_with_basicsr_and_realesrgan(baseline):
         # Its reader (cv2, BGR -> RGB) gives back our files.
         assert torch.equal(item["lq"], read_image(baseline / r["lq"])[0])
         assert torch.equal(item["gt"], read_image(baseline / r["gt"])[0])
+
+
+@pytest.mark.parametrize("image_format", ["jpg", "webp"])
+def test_lossy_formats(inputs, tmp_path, image_format):
+    out = tmp_path / "out"
+    _run(inputs, out, variants=1, image_format=image_format, quality=80)
+    records = read_jsonl(out / "params.jsonl")
+    assert len(records) == 4
+    for r in records:
+        assert r["gt"].endswith(f".{image_format}") and r["lq"].endswith(f".{image_format}")
+        assert read_image(out / r["lq"]).shape == (1, 3, 8, 8)
+    assert (out / REALESRGAN_META).read_text().splitlines()[0].endswith(f".{image_format}")
+    with pytest.raises(GenerateError, match="quality: 80 -> 90"):
+        _run(inputs, out, variants=1, image_format=image_format, quality=90)
