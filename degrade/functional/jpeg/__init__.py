@@ -148,7 +148,7 @@ def jpeg(
     if is_uint8:
         return jpeg_exact(x, q).to(torch.uint8)
     x8 = (x.detach().clamp(0, 1) * 255).round_()
-    out = jpeg_exact(x8, q).to(x.dtype).div_(255)
+    out = torch.div(jpeg_exact(x8, q), 255, out=torch.empty_like(x))
     if differentiable and torch.is_grad_enabled() and x.requires_grad:
         sur = surrogate_float(x, q)
         out = out + (sur - sur.detach())

@@ -69,6 +69,10 @@ def _const(name: str, device: torch.device) -> Tensor:
     return _CACHE[key]
 
 
+def _scalar(value: float, device: torch.device, dtype: torch.dtype = _F64) -> Tensor:
+    return torch.tensor(value, dtype=dtype, device=device)
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -90,16 +94,22 @@ def _tile(table: Tensor, nbx: int) -> Tensor:
     return table.unsqueeze(2).expand(b, 8, nbx, 8).reshape(b, 1, 1, 8, 8 * nbx)
 
 
-def codec_planes(planes: Tensor, qtable: Tensor) -> Tensor:
+def codec_planes(
+    planes: Tensor, qtable: Tensor, chroma_qtable: Tensor | None = None, luma_rows: int = 0
+) -> Tensor:
     """Forward DCT, quantise, dequantise and inverse DCT every 8x8 block of some sample planes.
 
     Args:
         planes: ``(B, P, H, W)`` float64 level-shifted integer samples -128..127, H and W
             multiples of 8.
         qtable: ``(B, 8, 8)`` int64 quantisation tables (natural order), one per sample.
+        chroma_qtable: optional second ``(B, 8, 8)`` set of tables, used for the rows from
+            ``luma_rows`` on (a luminance plane stacked over chrominance planes).
+        luma_rows: number of leading rows (a multiple of 8) that use ``qtable`` when
+            ``chroma_qtable`` is given.
 
     Returns:
-        ``(B, P, H, W)`` float32 level-shifted decoded samples -128..127, as libjpeg-turbo's
+        ``(B, P, H, W)`` float64 level-shifted decoded samples -128..127, as libjpeg-turbo's
         islow IDCT with range limiting produces them.
 
     Example:
@@ -110,54 +120,64 @@ def codec_planes(planes: Tensor, qtable: Tensor) -> Tensor:
     b, p, h, w = planes.shape
     nby, nbx = h // 8, w // 8
     dev = planes.device
-    recip = _const("recip", dev)[qtable]  # (B, 8, 8, 3): f, c, 2**-r
-    gain = _tile(recip[..., 0] * recip[..., 2], nbx)  # f * 2**-r
-    offset = _tile(recip[..., 1] * recip[..., 0] * recip[..., 2], nbx)  # c * f * 2**-r
-    qval = _tile(qtable.to(_F64), nbx)
+    if chroma_qtable is None:
+        regions = [(slice(0, nby), qtable)]
+    else:
+        regions = [(slice(0, luma_rows // 8), qtable), (slice(luma_rows // 8, nby), chroma_qtable)]
 
     # Forward pass 1 along block rows, pass 2 along block columns; DESCALE = floor(v + 1/2).
     x = planes.reshape(b * p * h, nbx, 8) @ _const("fdct1", dev).T
     x = x.add_(0.5).floor_().view(b * p * nby, 8, w)
     x = torch.matmul(_const("fdct2", dev), x).add_(0.5).floor_()
-    # Quantise as sign(x) * floor((|x| + c) * f * 2**-r), then dequantise.
+    # Quantise as sign(x) * floor((|x| + c) * f * 2**-r) = trunc(x * f * 2**-r + sign(x) * c *
+    # f * 2**-r), then dequantise.
     x = x.view(b, p, nby, 8, w)
-    q = torch.copysign(offset, x).addcmul_(x, gain).trunc_().mul_(qval)
+    q = torch.empty_like(x)
+    scales = []
+    for rows, table in regions:
+        recip = _const("recip", dev)[table]  # (B, 8, 8, 3): f, c, 2**-r
+        gain = _tile(recip[..., 0] * recip[..., 2], nbx)
+        offset = _tile(recip[..., 1] * recip[..., 0] * recip[..., 2], nbx)
+        scales.append(_tile(table.to(_F64), nbx))
+        torch.copysign(offset, x[:, :, rows], out=q[:, :, rows]).addcmul_(x[:, :, rows], gain)
+    q.trunc_()
+    for (rows, _), qval in zip(regions, scales, strict=True):
+        q[:, :, rows].mul_(qval)
     # Inverse pass 1 along block columns, pass 2 along block rows.
     x = torch.matmul(_const("idct1", dev), q.view(b * p * nby, 8, w)).add_(0.5).floor_()
     x = (x.view(b * p * h, nbx, 8) @ _const("idct2", dev).T).add_(0.5).floor_()
     # Range limit: libjpeg-turbo's SIMD islow IDCT (the one OpenCV's bundled build runs on
-    # x86-64) saturates to the sample range. Its C fallback would instead wrap values beyond -512..511
-    # modulo 1024 before clamping; only extreme blocks at the lowest qualities get there.
-    x = x.clamp_(-128.0, 127.0)
-    return x.to(_F32).view(b, p, h, w)
+    # x86-64) saturates to the sample range. Its C fallback would instead wrap values beyond
+    # -512..511 modulo 1024 before clamping; only extreme blocks at the lowest qualities get there.
+    return x.clamp_(-128.0, 127.0).view(b, p, h, w)
 
 
-def _downsample_h2v2(cbcr: Tensor, height: int, width: int) -> Tensor:
-    """h2v2 downsampling of level-shifted ``(B, 2, H2, W2)`` chroma to padded float64 planes.
+def _downsample_h2v2(cbcr: Tensor, height: int, out: Tensor) -> None:
+    """h2v2 downsampling of level-shifted ``(B, 2, H2, W2)`` chroma into padded planes.
 
-    ``cbcr`` must already be edge-replicated to at least an even number of rows >= ``height``
-    and exactly ``16 * ceil(width / 16)`` columns. Returns ``(B, 2, 8 * ceil(height / 16),
-    W2 / 2)``, the subsampled rows replicated downwards as the encoder pads them.
+    ``cbcr`` must already be edge-replicated to at least ``height + height % 2`` rows and
+    exactly ``16 * ceil(width / 16)`` columns. ``out`` is a ``(B, 2, 8 * ceil(height / 16),
+    W2 / 2)`` (float64) view; the subsampled rows are replicated downwards in it as the encoder
+    pads them.
     """
-    b = cbcr.shape[0]
     half_h = (height + 1) // 2
     out_w = cbcr.shape[-1] // 2
     rows = cbcr[:, :, : 2 * half_h].unflatten(2, (half_h, 2))
     pairs = (rows[:, :, :, 0] + rows[:, :, :, 1]).unflatten(-1, (out_w, 2))
-    s = torch.add(pairs[..., 0], pairs[..., 1])
-    bias = torch.tensor([1.0, 2.0], dtype=s.dtype, device=s.device).repeat(out_w // 2)
-    s = s.add_(bias).mul_(0.25).floor_()
-    out = torch.empty(b, 2, 8 * _ceil_div(height, 16), out_w, dtype=_F64, device=s.device)
-    out[:, :, :half_h] = s
+    s = torch.add(pairs[..., 0], pairs[..., 1], out=out[:, :, :half_h])
+    bias = torch.tensor([1.0, 2.0], dtype=out.dtype, device=out.device).repeat(out_w // 2)
+    s.add_(bias).mul_(0.25).floor_()
     out[:, :, half_h:] = s[:, :, -1:]
-    return out
 
 
 def _upsample_h2v2(c: Tensor, height: int, width: int) -> Tensor:
-    """libjpeg-turbo's chroma upsampling of ``(B, 2, h, w)`` planes to ``(B, 2, height, width)``."""
+    """libjpeg-turbo's chroma upsampling of ``(B, 2, h, w)`` planes to ``(B, 2, height, width)``.
+
+    ``c`` holds the decoded samples divided by 16 (exact), the filter's final scale.
+    """
     b, p, h, w = c.shape
     if w <= 2:  # the decoder falls back to box upsampling for such narrow planes
-        up = c.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
+        up = c.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1) * 16.0
         return up[..., :height, :width]
     # Vertical: 3 * nearer row + further row (the row above for even output rows, below for
     # odd ones; at the first / last row the row itself stands in for the missing neighbour).
@@ -173,8 +193,8 @@ def _upsample_h2v2(c: Tensor, height: int, width: int) -> Tensor:
     torch.mul(cs[..., :1], 4.0, out=out[..., :1, 0])
     torch.add(cs[..., 1:], cs[..., :-1], alpha=3.0, out=out[..., :-1, 1])
     torch.mul(cs[..., -1:], 4.0, out=out[..., -1:, 1])
-    bias = torch.tensor([8.0, 7.0], dtype=c.dtype, device=c.device)
-    out = out.add_(bias).mul_(0.0625).floor_().view(b, p, 2 * h, 2 * w)
+    bias = torch.tensor([8.0 / 16, 7.0 / 16], dtype=c.dtype, device=c.device)
+    out = out.add_(bias).floor_().view(b, p, 2 * h, 2 * w)
     return out[..., :height, :width]
 
 
@@ -187,7 +207,7 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
         quality: ``(B,)`` int64 tensor of qualities in 1..100.
 
     Returns:
-        ``(B, C, H, W)`` float32 tensor of the decoded integer values 0..255.
+        ``(B, C, H, W)`` float64 tensor of the decoded integer values 0..255.
 
     Example:
         >>> x = torch.arange(3 * 5 * 7, dtype=torch.float32).view(1, 3, 5, 7) % 256
@@ -197,33 +217,49 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
     Reference: OpenCV ``imencode('.jpg')`` + ``imdecode`` with libjpeg-turbo 3.1 (see module).
     """
     b, ch, h, w = x.shape
+    dev = x.device
     x = x.to(_F32)
     tabs = tables.quant_tables(quality)  # (B, 2, 8, 8)
     hb, wb = 8 * _ceil_div(h, 8), 8 * _ceil_div(w, 8)
     if ch == 1:
-        planes = _pad_replicate(x, hb, wb).to(_F64).sub_(128.0)
-        return codec_planes(planes, tabs[:, 0])[..., :h, :w].add(128.0)
+        planes = torch.empty(b, 1, hb, wb, dtype=_F64, device=dev)
+        torch.sub(_pad_replicate(x, hb, wb), 128.0, out=planes)
+        return codec_planes(planes, tabs[:, 0])[..., :h, :w] + 128.0
 
-    # Replicating edges commutes with the pointwise colour conversion, so pad RGB once.
+    # Replicating edges commutes with the pointwise colour conversion, so pad RGB once. The
+    # luminance plane (at the chroma-aligned width) and the two subsampled chrominance planes,
+    # side by side, are stacked in one float64 buffer and coded by a single codec call.
     wc = 16 * _ceil_div(w, 16)
+    hc = 8 * _ceil_div(h, 16)
     xp = _pad_replicate(x, hb, wc)
     r, g, bl = xp.unbind(1)
-    # Level-shifted Y, Cb, Cr: floor(sum + 1/2) - 128 and floor(sum + 128 + 1/2 - 2**-16) - 128.
-    y = (r * _Y_R).add_(g, alpha=_Y_G).add_(bl, alpha=_Y_B).add_(0.5 - 128.0).floor_()
-    cbcr = torch.empty(b, 2, hb, wc, dtype=_F32, device=x.device)
+    planes = torch.empty(b, 1, hb + hc, wc, dtype=_F64, device=dev)
+    # Level-shifted Y: floor(sum + 1/2) - 128.
+    y = planes[:, 0, :hb]
+    torch.add(_scalar(0.5 - 128.0, dev), r, alpha=_Y_R, out=y)
+    y.add_(g, alpha=_Y_G).add_(bl, alpha=_Y_B).floor_()
+    # Level-shifted Cb, Cr: floor(sum + 128 + 1/2 - 2**-16) - 128.
+    cbcr = torch.empty(b, 2, hb, wc, dtype=_F32, device=dev)
     cb, cr = cbcr.unbind(1)
-    torch.mul(bl, _HALF, out=cb).sub_(r, alpha=_CB_R).sub_(g, alpha=_CB_G)
-    torch.mul(r, _HALF, out=cr).sub_(g, alpha=_CR_G).sub_(bl, alpha=_CR_B)
-    cbcr.add_(0.5 - _S16).floor_()
+    bias = _scalar(0.5 - _S16, dev, _F32)
+    torch.add(bias, bl, alpha=_HALF, out=cb).sub_(r, alpha=_CB_R).sub_(g, alpha=_CB_G)
+    torch.add(bias, r, alpha=_HALF, out=cr).sub_(g, alpha=_CR_G).sub_(bl, alpha=_CR_B)
+    cbcr.floor_()
+    chroma = planes[:, 0, hb:].unflatten(-1, (2, wc // 2)).transpose(1, 2)  # (B, 2, hc, wc/2)
+    _downsample_h2v2(cbcr, h, chroma)
 
-    yd = codec_planes(y[:, None, :, :wb].to(_F64), tabs[:, 0])
-    cd = codec_planes(_downsample_h2v2(cbcr, h, w), tabs[:, 1])
-    cd = _upsample_h2v2(cd[..., : _ceil_div(h, 2), : _ceil_div(w, 2)], h, w)
+    dec = codec_planes(planes, tabs[:, 0], tabs[:, 1], luma_rows=hb)[:, 0]
+    hh, wh = _ceil_div(h, 2), _ceil_div(w, 2)
+    chroma = dec[:, hb : hb + hh].unflatten(-1, (2, wc // 2))[..., :wh].transpose(1, 2)
+    c16 = torch.mul(chroma, 1.0 / 16, out=torch.empty(b, 2, hh, wh, dtype=_F32, device=dev))
+    cd = _upsample_h2v2(c16, h, w)
+    yd = dec[:, None, :h, :w]
 
-    yu = yd[:, 0, :h, :w] + 128.0
+    # R, G, B = Y + floor(fixed-point chroma terms + 1/2), all in float64 (exact).
+    yh = yd[:, 0] + 128.5
     cb, cr = cd.unbind(1)
-    out = torch.empty(b, 3, h, w, dtype=_F32, device=x.device)
-    torch.mul(cr, _R_CR, out=out[:, 0]).add_(0.5).floor_().add_(yu)
-    torch.mul(cb, -_G_CB, out=out[:, 1]).sub_(cr, alpha=_G_CR).add_(0.5).floor_().add_(yu)
-    torch.mul(cb, _B_CB, out=out[:, 2]).add_(0.5).floor_().add_(yu)
-    return out.clamp_(0.0, 255.0)
+    out = torch.empty(b, 3, h, w, dtype=_F64, device=dev)
+    torch.add(yh, cr, alpha=_R_CR, out=out[:, 0])
+    torch.add(yh, cb, alpha=-_G_CB, out=out[:, 1]).sub_(cr, alpha=_G_CR)
+    torch.add(yh, cb, alpha=_B_CB, out=out[:, 2])
+    return out.floor_().clamp_(0.0, 255.0)
