@@ -369,3 +369,67 @@ def test_spandrel_loads_our_checkpoints(
         y = descriptor.model(x)
         assert _close(y, ema(x))  # spandrel takes params_ema, as load_model does
         assert _close(load_model(path)(x), y)
+
+
+# ------------------------------------------------------------------ zoo
+
+
+def test_zoo_entries_are_consistent() -> None:
+    from realsr.archs import VARIANTS
+    from realsr.zoo import ZOO
+
+    assert {
+        "RealESRGAN_x4plus",
+        "RealESRNet_x4plus",
+        "RealESRGAN_x2plus",
+        "RealESRGAN_x4plus_anime_6B",
+        "realesr-general-x4v3",
+        "realesr-general-wdn-x4v3",
+        "realesr-animevideov3",
+    } <= set(ZOO.names())
+    for name in ZOO.names():
+        entry = ZOO.get(name)
+        with torch.device("meta"):
+            model = build_model(entry.arch, entry.hparams)
+        assert model.hparams == dict(entry.hparams), name
+        assert model.scale == entry.scale, name
+        assert entry.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", entry.sha256), name
+        assert entry.url.startswith("https://"), name
+        if "/releases/download/" in entry.url:
+            assert entry.url.endswith("/" + entry.filename), name
+        if name in VARIANTS:
+            assert VARIANTS.get(name).hparams == dict(entry.hparams), name
+
+
+def test_resolve_model_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from realsr.zoo import ZOO, default_weights_dir, resolve_model_name, sha256_of
+
+    monkeypatch.setenv("REALSR_WEIGHTS", str(tmp_path))
+    assert default_weights_dir() == tmp_path
+    entry = ZOO.get("realesr-animevideov3")
+    with pytest.raises(FileNotFoundError) as info:
+        resolve_model_name("realesr-animevideov3")
+    message = str(info.value)
+    assert entry.filename in message and entry.url in message and str(tmp_path) in message
+    with pytest.raises(KeyError, match="RealESRGAN_x4plus"):
+        resolve_model_name("RealESRGAN_x4plu")
+
+    fake = tmp_path / entry.filename
+    fake.write_bytes(b"abc")
+    assert sha256_of(fake) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert resolve_model_name("realesr-animevideov3") == fake
+    with pytest.raises(ValueError, match="does not match the published " + str(entry.sha256)):
+        resolve_model_name("realesr-animevideov3", tmp_path, verify=True)
+
+
+def test_load_zoo_model_checks_configuration(tmp_path: Path) -> None:
+    from realsr.zoo import ZOO, load_zoo_model
+
+    entry = ZOO.get("realesr-animevideov3")
+    net = build_model(entry.arch, entry.hparams)
+    torch.save({"params": net.state_dict()}, tmp_path / entry.filename)  # official layout
+    assert load_zoo_model("realesr-animevideov3", tmp_path).hparams == dict(entry.hparams)
+    small = build_model("SRVGGNetCompact", {"num_feat": 4, "num_conv": 2})
+    torch.save({"params": small.state_dict()}, tmp_path / entry.filename)
+    with pytest.raises(CheckpointError, match="expected SRVGGNetCompact"):
+        load_zoo_model("realesr-animevideov3", tmp_path)
