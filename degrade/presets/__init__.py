@@ -39,6 +39,7 @@ from degrade.ops import (
     ResizeTo,
 )
 from degrade.ops.base import Context, batch_size, sizes_of
+from degrade.ops.bsrgan import BSRGAN_OP_TYPES
 from degrade.pipeline import OneOf, RandomOrder, Sequential, SequentialParams
 
 OP_TYPES: dict[str, type[RandomOp[Any]]] = {
@@ -56,7 +57,8 @@ OP_TYPES: dict[str, type[RandomOp[Any]]] = {
         RandomOrder,
     )
 }
-_CONTAINERS = {"sequential", "one_of", "random_order"}
+OP_TYPES.update({cls.type_name: cls for cls in BSRGAN_OP_TYPES})
+_CONTAINERS = {name for name, cls in OP_TYPES.items() if cls.is_container}
 _PIPELINE_KEYS = ("name", "description", "scale", "gt_usm", "ops")
 
 
