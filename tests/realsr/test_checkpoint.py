@@ -433,3 +433,16 @@ def test_load_zoo_model_checks_configuration(tmp_path: Path) -> None:
     torch.save({"params": small.state_dict()}, tmp_path / entry.filename)
     with pytest.raises(CheckpointError, match="expected SRVGGNetCompact"):
         load_zoo_model("realesr-animevideov3", tmp_path)
+
+
+def test_safetensors_missing_package_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # makes `import safetensors` fail
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)
+    net = build_model("SRVGGNetCompact", {"num_feat": 4, "num_conv": 1})
+    with pytest.raises(ImportError, match=r"model\.safetensors.*pip install safetensors"):
+        save_checkpoint(tmp_path / "model.safetensors", net)
+    assert not list(tmp_path.iterdir())
