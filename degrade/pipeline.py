@@ -43,7 +43,10 @@ class RandomOrderParams(Params):
     children: tuple[Params, ...]
 
 
-class _Container(RandomOp[Any]):
+class Container(RandomOp[Any]):
+    """Base of the containers: holds child ops, draws their parameters below its own path,
+    and records/rebuilds nested parameter records."""
+
     is_container = True
 
     def __init__(self, ops: Sequence[RandomOp[Any]], *, name: str | None = None) -> None:
@@ -98,7 +101,7 @@ class _Container(RandomOp[Any]):
         return {"ops": [op.config() for op in self.ops], **super().arguments()}
 
 
-class Sequential(_Container):
+class Sequential(Container):
     """Apply ops one after the other.
 
     Example:
@@ -127,7 +130,7 @@ class Sequential(_Container):
         return SequentialParams(children=self.children_from_records(records, device))
 
 
-class OneOf(_Container):
+class OneOf(Container):
     """Apply one of the ops per sample, chosen with probabilities ``probs`` (uniform by default)."""
 
     type_name = "one_of"
@@ -172,7 +175,7 @@ class OneOf(_Container):
         return {**super().arguments(), "probs": self.probs}
 
 
-class RandomOrder(_Container):
+class RandomOrder(Container):
     """Apply all ops, in a uniformly random order per sample.
 
     Example:

@@ -53,7 +53,7 @@ from degrade.ops.base import (
     map_groups,
     sizes_of,
 )
-from degrade.pipeline import _Container
+from degrade.pipeline import Container
 from degrade.random import Draws
 
 __all__ = [
@@ -604,7 +604,7 @@ def constrained_orders(priorities: Tensor, keep_order: Sequence[Sequence[int]]) 
     return position.argsort(dim=1)
 
 
-class BSRGANShuffle(_Container):
+class BSRGANShuffle(Container):
     """BSRGAN's optional halving, then its steps in a per-sample random order.
 
     Per sample: when the scale (``scale`` if given, else the pipeline's) equals
