@@ -2,6 +2,14 @@
 
 from degrade.ops.base import Context, ElementwiseOp, Images, Params, RandomOp
 from degrade.ops.blur import KERNEL_FAMILIES, BlurParams, RandomBlur
+from degrade.ops.bsrgan import (
+    BSRGANBlur,
+    BSRGANDownsample,
+    BSRGANNoise,
+    BSRGANPoisson,
+    BSRGANShuffle,
+    CV2ResizeTo,
+)
 from degrade.ops.jpeg import JPEGParams, RandomJPEG
 from degrade.ops.misc import Clamp, NoParams, Quantize
 from degrade.ops.noise import NOISE_KINDS, NoiseParams, RandomNoise
@@ -11,7 +19,13 @@ __all__ = [
     "KERNEL_FAMILIES",
     "MODES",
     "NOISE_KINDS",
+    "BSRGANBlur",
+    "BSRGANDownsample",
+    "BSRGANNoise",
+    "BSRGANPoisson",
+    "BSRGANShuffle",
     "BlurParams",
+    "CV2ResizeTo",
     "Clamp",
     "Context",
     "ElementwiseOp",
