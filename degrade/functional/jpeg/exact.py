@@ -193,8 +193,8 @@ def _upsample_h2v2(c: Tensor, height: int, width: int) -> Tensor:
     torch.mul(cs[..., :1], 4.0, out=out[..., :1, 0])
     torch.add(cs[..., 1:], cs[..., :-1], alpha=3.0, out=out[..., :-1, 1])
     torch.mul(cs[..., -1:], 4.0, out=out[..., -1:, 1])
-    bias = torch.tensor([8.0 / 16, 7.0 / 16], dtype=c.dtype, device=c.device)
-    out = out.add_(bias).floor_().view(b, p, 2 * h, 2 * w)
+    bias = torch.tensor([8.0 / 16, 7.0 / 16], dtype=c.dtype, device=c.device).repeat(w)
+    out = out.view(b, p, 2 * h, 2 * w).add_(bias).floor_()
     return out[..., :height, :width]
 
 
@@ -235,9 +235,8 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
     r, g, bl = xp.unbind(1)
     planes = torch.empty(b, 1, hb + hc, wc, dtype=_F64, device=dev)
     # Level-shifted Y: floor(sum + 1/2) - 128.
-    y = planes[:, 0, :hb]
-    torch.add(_scalar(0.5 - 128.0, dev), r, alpha=_Y_R, out=y)
-    y.add_(g, alpha=_Y_G).add_(bl, alpha=_Y_B).floor_()
+    y = torch.add(_scalar(0.5 - 128.0, dev, _F32), r, alpha=_Y_R)
+    planes[:, 0, :hb] = y.add_(g, alpha=_Y_G).add_(bl, alpha=_Y_B).floor_()
     # Level-shifted Cb, Cr: floor(sum + 128 + 1/2 - 2**-16) - 128.
     cbcr = torch.empty(b, 2, hb, wc, dtype=_F32, device=dev)
     cb, cr = cbcr.unbind(1)
@@ -252,7 +251,7 @@ def jpeg_exact(x: Tensor, quality: Tensor) -> Tensor:
     hh, wh = _ceil_div(h, 2), _ceil_div(w, 2)
     chroma = dec[:, hb : hb + hh].unflatten(-1, (2, wc // 2))[..., :wh].transpose(1, 2)
     c16 = torch.mul(chroma, 1.0 / 16, out=torch.empty(b, 2, hh, wh, dtype=_F32, device=dev))
-    cd = _upsample_h2v2(c16, h, w)
+    cd = _upsample_h2v2(c16, h, w).to(_F64)
     yd = dec[:, None, :h, :w]
 
     # R, G, B = Y + floor(fixed-point chroma terms + 1/2), all in float64 (exact).
