@@ -2,10 +2,13 @@
 
 The pipeline is the one ``cv2.imencode('.jpg', img, [IMWRITE_JPEG_QUALITY, q])`` followed by
 ``cv2.imdecode`` runs with default settings (islow DCT, 4:2:0, fancy upsampling). Every value is
-an integer. Pixel-domain stages run on float32 tensors, where each product and partial sum
-below stays under 2**24 and so is exact, and each fixed-point right shift is ``floor(v * 2**-n)``.
-The DCT stages run as float64 matrix products (exact below 2**53) over all 8x8 blocks of the
-batch. Samples are kept level-shifted (value - 128) between the colour converters.
+an integer. The forward colour conversion and the chroma resampling run on float32 tensors,
+where each product and partial sum stays under 2**24 and so is exact; each fixed-point right
+shift is ``floor(v * 2**-n)`` with the power of two folded into the constants. The DCT stages
+(float64 matrix products over all 8x8 blocks of the batch; never reduced-precision ones) and
+the inverse colour conversion run in float64, exact below 2**53. Luminance and both
+chrominance planes go through one codec call, stacked in one buffer. Samples are kept
+level-shifted (value - 128) between the colour converters.
 
 Stages (libjpeg-turbo source file in brackets):
 
