@@ -247,7 +247,7 @@ def test_full_photos_all_qualities_match_cv2(channels: int) -> None:
 def test_adversarial_all_qualities_match_cv2(channels: int) -> None:
     device = torch.device("cpu")
     for size in [(37, 53), (17, 16), (9, 5), (9, 4), (3, 3), (45, 46)]:
-        for seed in range(3):
+        for seed in range(2):
             pats = list(adversarial(*size, seed=seed).values())
             images = np.stack([p for p in pats for _ in ALL_QUALITIES])[..., :channels]
             assert_matches_cv2(images, ALL_QUALITIES * len(pats), device)
