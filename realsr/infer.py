@@ -283,16 +283,14 @@ def build_upscaler(
         model.load_state_dict(
             _interpolate_state(model.state_dict(), other.state_dict(), denoise_strength)
         )
-    hparams: dict[str, Any] = dict(getattr(model, "hparams", {}))
-    scale = int(hparams.get("scale", hparams.get("upscale", getattr(model, "scale", 1))))
-    in_channels = int(hparams.get("num_in_ch", hparams.get("num_channels", 3)))
-    multiple = {1: 4, 2: 2}.get(scale, 1) if getattr(model, "arch_name", "") == "RRDBNet" else 1
-    upsampling = hparams.get("input_upsampling")
+    scale = int(getattr(model, "scale", 1))
+    in_channels = int(getattr(model, "in_channels", 3))
+    upsampling = getattr(model, "input_upsampling", None)
     return Upscaler(
         model,
         scale,
         in_channels=in_channels,
-        multiple=int(getattr(model, "size_multiple", multiple)),
+        multiple=int(getattr(model, "size_multiple", 1)),
         device=dev,
         precision=precision,
         input_upsampling=upsampling,
@@ -309,8 +307,9 @@ def _load_with_spandrel(path: str, error: Exception) -> nn.Module:
         ) from None
     descriptor = spandrel.ModelLoader().load_from_file(path)
     model = descriptor.model
-    model.hparams = {"scale": descriptor.scale, "num_in_ch": descriptor.input_channels}
-    model.size_multiple = getattr(descriptor.size_requirements, "multiple_of", 1)
+    model.scale = int(descriptor.scale)
+    model.in_channels = int(descriptor.input_channels)
+    model.size_multiple = int(getattr(descriptor.size_requirements, "multiple_of", 1) or 1)
     return model
 
 
