@@ -9,6 +9,6 @@
 
 __version__ = "0.1.0.dev0"
 
-from degrade.presets import Pipeline, load_pipeline  # noqa: E402
+from degrade.presets import Pipeline, load_pipeline
 
 __all__ = ["Pipeline", "__version__", "load_pipeline"]
