@@ -135,6 +135,19 @@ def _with_jpeg_compat(spec: Any, compat: str | None) -> Any:
 # --------------------------------------------------------------------------------------------- #
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Run the module on one torch thread.
+
+    The reference degrades one 128 x 128 pair at a time; a second thread barely helps there, and
+    on shared cores OpenMP's waiting threads made both sides 5-30x slower in our measurements.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def reference_stats() -> dict[str, np.ndarray]:
     """Statistics of Real-ESRGAN's own degradation, one seeded pair at a time."""
