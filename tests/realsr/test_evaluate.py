@@ -146,7 +146,7 @@ def test_checkpoint_models_and_scale_check(
 
 
 def test_pre_upsampling_model_gets_bicubic_input(hr_dir: Path, tmp_path: Path) -> None:
-    """An SRCNN with zero weights except an identity path reproduces the bicubic baseline."""
+    """A pre-upsampling (SRCNN) checkpoint is fed the bicubic-enlarged LR: SR and HR sizes agree."""
     from realsr import build_model, save_checkpoint
 
     net = build_model(
