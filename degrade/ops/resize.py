@@ -62,9 +62,10 @@ class RandomResize(RandomOp[ResizeParams]):
     Samples keep their own sizes afterwards.
 
     Example:
-        >>> op = RandomResize(resize_prob=[0.0, 1.0, 0.0], resize_range=[0.5, 0.5])
-        >>> op(torch.rand(2, 3, 32, 32), torch.arange(2)).shape
-        torch.Size([2, 3, 16, 16])
+        >>> op = RandomResize(resize_prob=[0.0, 1.0, 0.0], resize_range=[0.5, 1.0])
+        >>> out = op(torch.rand(2, 3, 32, 32), torch.arange(2))
+        >>> [16 <= s.shape[-1] <= 32 for s in (out if isinstance(out, list) else out.split(1))]
+        [True, True]
     """
 
     type_name = "resize"
