@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import os
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     install_reference_shim()
     torch.set_num_threads(args.threads)
     pipe = load_pipeline(PRESET)
+    load_before = os.getloadavg()
     records, breakdowns = [], {}
     for batch in args.batches:
         hr = hr_crops(batch, args.size)
@@ -193,7 +195,13 @@ def main(argv: list[str] | None = None) -> None:
                     f"[{row['min_s'] * 1e3:.2f}-{row['max_s'] * 1e3:.2f}] {row['share']:6.1%}",
                     flush=True,
                 )
-    extra = {"preset": PRESET, "spec_hash": pipe.spec_hash, "breakdown": breakdowns}
+    extra = {
+        "preset": PRESET,
+        "spec_hash": pipe.spec_hash,
+        "breakdown": breakdowns,
+        # other processes on the machine distort multi-threaded timings: keep the load with them
+        "loadavg_1_5_15_min": {"before": list(load_before), "after": list(os.getloadavg())},
+    }
     path = write_results(args.output, records, extra)
     print(f"wrote {path}")
 
