@@ -260,7 +260,9 @@ def upscale_tiled(
     return out
 
 
-def paste_tiled(model: Model, x: Tensor, *, scale: int, tile: int, pad: int) -> Tensor:
+def paste_tiled(
+    model: Model, x: Tensor, *, scale: int, tile: int, pad: int, multiple: int = 1
+) -> Tensor:
     """Real-ESRGAN-style tiling for comparison: non-overlapping tiles run with ``pad`` context,
     their cores pasted without blending.
 
@@ -272,7 +274,7 @@ def paste_tiled(model: Model, x: Tensor, *, scale: int, tile: int, pad: int) -> 
     out: Tensor | None = None
     for row in rows:
         for t in row:
-            core = _run_tile(model, x, t, scale, 1, torch.device("cpu"), torch.float32)
+            core = _run_tile(model, x, t, scale, multiple, torch.device("cpu"), torch.float32)
             if out is None:
                 out = torch.zeros(1, core.shape[0], height * scale, width * scale)
             out[0, :, t.y0 * scale : t.y1 * scale, t.x0 * scale : t.x1 * scale] = core

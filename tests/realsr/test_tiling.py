@@ -56,13 +56,21 @@ def test_tiled_equals_untiled_when_the_context_covers_the_receptive_field():
 
 
 def test_blending_beats_hard_pasting_and_leaves_no_seam():
-    model = ConvNet(convs=12, seed=1).eval()  # receptive field larger than the context given
+    """Random-init 2-block RRDBNet (receptive field far larger than the context), overlap 16."""
+    from realsr import build_model
+
+    torch.manual_seed(1)
+    model = build_model(
+        "RRDBNet", {"num_block": 2, "num_feat": 32, "num_grow_ch": 16, "scale": 2}
+    ).eval()
     x = _image(96, 96, seed=2)
     with torch.no_grad():
         full = model(x)[0].permute(1, 2, 0).numpy()
     pad = 4
-    blended = upscale_tiled(model, x, scale=2, tile=32, overlap=16, pad=pad)
-    pasted = paste_tiled(model, x, scale=2, tile=32, pad=pad)[0].permute(1, 2, 0).numpy()
+    blended = upscale_tiled(model, x, scale=2, tile=32, overlap=16, pad=pad, multiple=2)
+    pasted = (
+        paste_tiled(model, x, scale=2, tile=32, pad=pad, multiple=2)[0].permute(1, 2, 0).numpy()
+    )
     err_blend = np.abs(blended - full).mean()
     err_paste = np.abs(pasted - full).mean()
     assert 0 < err_blend < err_paste
