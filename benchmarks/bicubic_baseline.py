@@ -22,13 +22,9 @@ from torch import Tensor
 from benchmarks._common import REPO_ROOT, RESULTS_DIR, write_results
 from degrade.functional.imresize import imresize
 from degrade.io import write_bytes_atomic
-from realsr.evaluate import bicubic_upscale, evaluate
+from realsr.evaluate import PUBLISHED_BICUBIC, bicubic_upscale, evaluate
 
-PUBLISHED: dict[str, dict[int, tuple[float, float]]] = {
-    "Set5": {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)},
-    "Set14": {2: (30.24, 0.8688), 3: (27.55, 0.7742), 4: (26.00, 0.7027)},
-    "BSD100": {2: (29.56, 0.8431), 3: (27.21, 0.7385), 4: (25.96, 0.6675)},
-}
+PUBLISHED = PUBLISHED_BICUBIC
 """Published bicubic PSNR (dB) / SSIM, as quoted in ../shared/data/README.md (B100 = BSD100)."""
 
 PSNR_TOLERANCE = 0.02

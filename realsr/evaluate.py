@@ -312,8 +312,30 @@ def evaluate(
     return result
 
 
+PUBLISHED_BICUBIC: dict[str, dict[int, tuple[float, float]]] = {
+    "Set5": {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)},
+    "Set14": {2: (30.24, 0.8688), 3: (27.55, 0.7742), 4: (26.00, 0.7027)},
+    "BSD100": {2: (29.56, 0.8431), 3: (27.21, 0.7385), 4: (25.96, 0.6675)},
+}
+"""Published bicubic PSNR (dB) / SSIM on the classic sets (EDSR 2017 Table 6, RCAN 2018 Table 3)."""
+
+
+def published_bicubic(folder: str, scale: int) -> tuple[float, float] | None:
+    """The published bicubic PSNR/SSIM for a benchmark folder name (B100 = BSD100), if any."""
+    name = "BSD100" if folder.upper() in ("B100", "BSD100") else folder
+    return PUBLISHED_BICUBIC.get(name, {}).get(scale)
+
+
 def format_table(result: EvaluationResult) -> str:
-    """The per-folder means as a plain-text table."""
+    """The per-folder means as a plain-text table.
+
+    For ``--model bicubic`` on MATLAB-bicubic LR of Set5, Set14 or BSD100 at x2-x4, the published
+    bicubic values are printed next to ours.
+    """
+    settings = result.settings
+    compare = (
+        settings.get("model") == "bicubic" and not settings.get("lq") and not settings.get("preset")
+    )
     with_niqe = any(f.niqe is not None for f in result.folders)
     head = f"{'folder':<16} {'images':>6} {'PSNR':>9} {'SSIM':>8}" + (
         f" {'NIQE':>8}" if with_niqe else ""
@@ -323,6 +345,9 @@ def format_table(result: EvaluationResult) -> str:
         line = f"{f.folder:<16} {f.images:>6} {f.psnr:>9.4f} {f.ssim:>8.4f}"
         if with_niqe:
             line += f" {f.niqe:>8.4f}" if f.niqe is not None else f" {'-':>8}"
+        published = published_bicubic(f.folder, int(settings.get("scale", 0))) if compare else None
+        if published is not None:
+            line += f"  (published bicubic: {published[0]:.2f} / {published[1]:.4f})"
         if f.failed:
             line += f"  ({f.failed} failed)"
         lines.append(line)

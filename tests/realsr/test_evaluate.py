@@ -199,3 +199,44 @@ def test_bicubic_baseline_matches_published_table(name: str, scale: int) -> None
     published_psnr, published_ssim = PUBLISHED[name][scale]
     assert abs(mean_psnr - published_psnr) <= PSNR_TOLERANCE
     assert abs(mean_ssim - published_ssim) <= SSIM_TOLERANCE
+
+
+def test_bicubic_on_a_benchmark_set_prints_the_published_values(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "Set5" / "HR"
+    write_image(folder / "x.png", _smooth_image(4, 40, 36))
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                "bicubic",
+                "--scale",
+                "3",
+                "--data",
+                str(folder),
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
+    assert "published bicubic: 30.39 / 0.8682" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                "bicubic",
+                "--scale",
+                "3",
+                "--data",
+                str(tmp_path / "Set5" / "HR"),
+                "--preset",
+                "bicubic",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
+    assert "published" not in capsys.readouterr().out  # only for MATLAB-bicubic LR
