@@ -31,14 +31,14 @@ import torch
 from benchmarks._common import install_reference_shim, write_results
 
 RSS_SCRIPT = r"""
-import resource, sys, torch
+import resource, sys, numpy as np, torch
 torch.set_num_threads({threads})
 from realsr.archs import build_model
 from realsr.infer import Upscaler
 torch.manual_seed(0)
 model = build_model("RealESRGAN_x4plus")
 image = torch.rand(1024, 1024, 3, generator=torch.Generator().manual_seed(0)).numpy()
-out = Upscaler(model, 4, tile={tile}, tile_overlap=16, tile_pad=16, pre_pad=0).upscale_planes(image)
+out = Upscaler(model, 4, tile={tile}, tile_overlap=16, tile_pad=16, pre_pad=0).upscale_planes(image, out_dtype=np.uint8)
 assert out.shape == (4096, 4096, 3)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

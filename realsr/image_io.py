@@ -136,12 +136,15 @@ def save_image(
     out = (np.clip(planes, 0, 1) * peak).round().astype(dtype)
     if out.shape[2] == 1:
         out = out[:, :, 0]
-    params: list[int] = []
-    if suffix in (".jpg", ".jpeg"):
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    elif suffix == ".webp":
-        params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
-    ok, encoded = cv2.imencode(suffix or ".png", out, params)
+    ok, encoded = cv2.imencode(suffix or ".png", out, _encode_params(suffix, quality))
     if not ok:
         raise ImageFileError(f"{path}: OpenCV cannot encode {suffix!r}")
     write_bytes_atomic(path, encoded.tobytes())
+
+
+def _encode_params(suffix: str, quality: int) -> list[int]:
+    if suffix in (".jpg", ".jpeg"):
+        return [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    if suffix == ".webp":
+        return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    return []

@@ -108,8 +108,8 @@ class Upscaler:
     def _model_scale(self) -> int:
         return 1 if self.input_upsampling else self.scale
 
-    def _run(self, x: Tensor, precision: str) -> np.ndarray:
-        """``(1, C, H, W)`` CPU float -> ``(H*s, W*s, C_out)`` float32 array."""
+    def _run(self, x: Tensor, precision: str, out_dtype: type = np.float32) -> np.ndarray:
+        """``(1, C, H, W)`` CPU float -> ``(H*s, W*s, C_out)`` array of ``out_dtype``."""
         if self.input_upsampling:
             from degrade.functional.imresize import imresize
 
@@ -131,6 +131,7 @@ class Upscaler:
             multiple=self.multiple,
             device=self.device,
             dtype=torch.float32,
+            out_dtype=out_dtype,
         )
         if pad:
             out = out[: (height - pad) * s, : (width - pad) * s]
@@ -155,16 +156,18 @@ class Upscaler:
                 return "an all-black output where fp32 is not black"
         return None
 
-    def upscale_planes(self, planes: np.ndarray) -> np.ndarray:
+    def upscale_planes(self, planes: np.ndarray, *, out_dtype: type = np.float32) -> np.ndarray:
         """Upscale ``(H, W, C)`` float planes in [0, 1] (C = 1 or 3); returns ``(H*s, W*s, C)``.
 
         A gray image given to an RGB model is replicated to three channels and the output
         converted back to luma; an RGB image given to a gray model is upscaled channel by channel.
+        With ``out_dtype`` ``np.uint8`` / ``np.uint16`` (channels matching the model) the output is
+        quantised band by band, so no full-size float image is ever held.
         """
         channels = planes.shape[2]
         x = torch.from_numpy(np.ascontiguousarray(planes.transpose(2, 0, 1))).unsqueeze(0).float()
         if channels == self.in_channels:
-            return self._upscale_tensor(x)
+            return self._upscale_tensor(x, out_dtype)
         if channels == 1 and self.in_channels == 3:
             out = self._upscale_tensor(x.expand(1, 3, *x.shape[-2:]).contiguous())
             luma = out @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -175,7 +178,9 @@ class Upscaler:
             f"cannot feed a {channels}-channel image to a {self.in_channels}-channel model"
         )
 
-    def _upscale_tensor(self, x: Tensor) -> np.ndarray:
+    def _upscale_tensor(self, x: Tensor, out_dtype: type = np.float32) -> np.ndarray:
+        if self._checked:
+            return self._run(x, self.precision, out_dtype)
         out = self._run(x, self.precision)
         if not self._checked:
             reason = self._broken(out, x)
@@ -188,6 +193,9 @@ class Upscaler:
                 self.precision = "fp32"
                 out = self._run(x, "fp32")
             self._checked = True
+        if np.dtype(out_dtype) != np.float32:
+            peak = float(np.iinfo(out_dtype).max)
+            out = (np.clip(out, 0, 1) * peak).round().astype(out_dtype)
         return out
 
     def upscale_alpha(self, alpha: np.ndarray, *, mode: str) -> np.ndarray:

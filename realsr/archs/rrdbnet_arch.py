@@ -49,7 +49,7 @@ class ResidualDenseBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = [x]
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
-            feats.append(F.leaky_relu(conv(torch.cat(feats, 1)), 0.2))
+            feats.append(F.leaky_relu(conv(torch.cat(feats, 1)), 0.2, inplace=True))
         return self.conv5(torch.cat(feats, 1)) * 0.2 + x
 
 
@@ -147,9 +147,13 @@ class RRDBNet(SRArch):
             x = F.pixel_unshuffle(x, self.unshuffle)
         feat = self.conv_first(x)
         feat = feat + self.conv_body(self.body(feat))
-        feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2)
-        feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2)
-        return self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2))
+        feat = F.leaky_relu(
+            self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2, inplace=True
+        )
+        feat = F.leaky_relu(
+            self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2, inplace=True
+        )
+        return self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2, inplace=True))
 
 
 VARIANTS = (

@@ -273,3 +273,13 @@ def test_matches_realesrganer_with_pre_pad(tmp_path):
     mine_u8 = (np.clip(mine, 0, 1) * 255).round().astype(int)
     assert mine_u8.shape == theirs.shape
     assert np.abs(mine_u8 - theirs).max() <= 1
+
+
+def test_quantised_output_equals_rounded_float_output():
+    planes = _planes(20, 14)
+    up = Upscaler(Nearest2x(), 2, tile=8, tile_overlap=4, tile_pad=2)
+    as_float = up.upscale_planes(planes)
+    for dtype, peak in ((np.uint8, 255), (np.uint16, 65535)):
+        quantised = up.upscale_planes(planes, out_dtype=dtype)
+        assert quantised.dtype == dtype
+        assert np.abs(quantised.astype(np.float64) - np.clip(as_float, 0, 1) * peak).max() <= 0.5 + 1e-3
