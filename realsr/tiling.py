@@ -56,7 +56,9 @@ def tile_grid(height: int, width: int, *, tile: int, overlap: int, pad: int) -> 
         height, width: the input size.
         tile: core size (input pixels); the last tile of a row/column is shifted to end at the border.
         overlap: how many pixels adjacent cores share (blended).
-        pad: context pixels added on each side inside the image.
+        pad: context pixels on each side; every window has the same size ``tile + 2 * pad``
+            (clipped to the image), shifted inwards at the border, so the model always sees one
+            input shape and the context is never smaller than ``pad`` inside the image.
 
     Returns:
         A list of tile rows, each a list of :class:`Tile`.
@@ -65,24 +67,16 @@ def tile_grid(height: int, width: int, *, tile: int, overlap: int, pad: int) -> 
         raise ValueError(f"need tile >= 1, overlap >= 0, pad >= 0; got {tile}, {overlap}, {pad}")
     if overlap >= tile:
         raise ValueError(f"overlap ({overlap}) must be smaller than tile ({tile})")
+    window_h, window_w = min(tile + 2 * pad, height), min(tile + 2 * pad, width)
     rows = []
     for y0 in _starts(height, tile, overlap):
         y1 = min(y0 + tile, height)
+        in_y0 = min(max(y0 - pad, 0), height - window_h)
         row = []
         for x0 in _starts(width, tile, overlap):
             x1 = min(x0 + tile, width)
-            row.append(
-                Tile(
-                    y0,
-                    y1,
-                    x0,
-                    x1,
-                    max(y0 - pad, 0),
-                    min(y1 + pad, height),
-                    max(x0 - pad, 0),
-                    min(x1 + pad, width),
-                )
-            )
+            in_x0 = min(max(x0 - pad, 0), width - window_w)
+            row.append(Tile(y0, y1, x0, x1, in_y0, in_y0 + window_h, in_x0, in_x0 + window_w))
         rows.append(row)
     return rows
 
@@ -180,7 +174,7 @@ def iter_bands(
             out = _run_tile(model, x, t, scale, multiple, device, dtype)
             if acc is None:
                 acc = torch.zeros(out.shape[0], band_bottom - acc_top, width * scale)
-                weight = torch.zeros(band_bottom - acc_top, width * scale, dtype=torch.float64)
+                weight = torch.zeros(band_bottom - acc_top, width * scale)
             assert weight is not None
             if acc.shape[1] < band_bottom - acc_top:  # extend the accumulator to this band
                 extra = band_bottom - acc_top - acc.shape[1]
