@@ -282,4 +282,7 @@ def test_quantised_output_equals_rounded_float_output():
     for dtype, peak in ((np.uint8, 255), (np.uint16, 65535)):
         quantised = up.upscale_planes(planes, out_dtype=dtype)
         assert quantised.dtype == dtype
-        assert np.abs(quantised.astype(np.float64) - np.clip(as_float, 0, 1) * peak).max() <= 0.5 + 1e-3
+        assert (
+            np.abs(quantised.astype(np.float64) - np.clip(as_float, 0, 1) * peak).max()
+            <= 0.5 + 1e-3
+        )
