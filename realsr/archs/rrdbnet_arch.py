@@ -71,6 +71,10 @@ class RRDB(nn.Module):
         return self.rdb3(self.rdb2(self.rdb1(x))) * 0.2 + x
 
 
+#: Elements of one full-resolution feature map above which inference runs the tail in bands.
+_TAIL_BUDGET = 1 << 24
+
+
 class RRDBNet(SRArch):
     """ESRGAN generator with Real-ESRGAN's x2 / x1 pixel-unshuffle front end.
 
@@ -150,10 +154,31 @@ class RRDBNet(SRArch):
         feat = F.leaky_relu(
             self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2, inplace=True
         )
+        tracing = torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+        if tracing or torch.is_grad_enabled() or feat.numel() * 4 <= _TAIL_BUDGET:
+            return self._tail(feat)
+        return self._tail_in_rows(feat)
+
+    def _tail(self, feat: torch.Tensor) -> torch.Tensor:
+        """The last x2 upsampling and the two output convolutions (at the output resolution)."""
         feat = F.leaky_relu(
             self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2, inplace=True
         )
         return self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2, inplace=True))
+
+    def _tail_in_rows(self, feat: torch.Tensor) -> torch.Tensor:
+        """:meth:`_tail` in bands of rows with a 2-row halo (inference only): the three 3x3
+        convolutions at output resolution need 3 output rows of context, so each band's output
+        equals the whole image's, while only one band of full-resolution features exists."""
+        height, width = feat.shape[-2:]
+        rows = max(4, _TAIL_BUDGET // (4 * width * feat.shape[0] * feat.shape[1]))
+        bands = []
+        for top in range(0, height, rows):
+            bottom = min(top + rows, height)
+            lo, hi = max(top - 2, 0), min(bottom + 2, height)
+            out = self._tail(feat[..., lo:hi, :])
+            bands.append(out[..., 2 * (top - lo) : 2 * (top - lo) + 2 * (bottom - top), :])
+        return torch.cat(bands, dim=-2)
 
 
 VARIANTS = (
