@@ -91,6 +91,16 @@ class Draws:
             raise ValueError(f"randint needs high > low, got [{low}, {high})")
         return low + (self._next() * (high - low)).floor().to(torch.int64).clamp_max(high - low - 1)
 
+    def pick(self, options: Sequence[str], vocabulary: Sequence[str]) -> Tensor:
+        """One of ``options``, uniformly, as its index in ``vocabulary`` (int64).
+
+        Ops record categorical values as indices into a fixed vocabulary (e.g. all resize
+        modes), while each op draws only among the options it was configured with.
+        """
+        index = self.randint(0, len(options))
+        table = torch.tensor([vocabulary.index(o) for o in options], device=index.device)
+        return table[index]
+
     def choice(self, probs: Sequence[float]) -> Tensor:
         """Index drawn with the given (unnormalised, non-negative) probabilities (int64)."""
         weights = torch.tensor(list(probs), dtype=torch.float64, device=self.seeds.device)

@@ -276,13 +276,12 @@ class BSRGANDownsample(RandomOp[BSRGANDownsampleParams]):
     def draw(self, d: Draws) -> BSRGANDownsampleParams:
         resize = d.bernoulli(self.resize_prob)
         factor_u = d.uniform(0.0, 1.0)
-        mode_index = d.randint(0, len(self.modes))
+        mode = d.pick(self.modes, CV2_MODES)
         sigma_u = d.uniform(0.0, 1.0)
-        table = torch.tensor([CV2_MODES.index(m) for m in self.modes], device=mode_index.device)
         return BSRGANDownsampleParams(
             kind=torch.where(resize, 0, 1).to(torch.int64),
             factor_u=factor_u,
-            mode=table[mode_index],
+            mode=mode,
             sigma_u=sigma_u,
         )
 
@@ -362,9 +361,8 @@ class CV2ResizeTo(RandomOp[CV2ResizeParams]):
         self.clip = bool(clip)
 
     def draw(self, d: Draws) -> CV2ResizeParams:
-        mode_index = d.randint(0, len(self.modes))
-        table = torch.tensor([CV2_MODES.index(m) for m in self.modes], device=mode_index.device)
-        return CV2ResizeParams(mode=table[mode_index])
+        mode = d.pick(self.modes, CV2_MODES)
+        return CV2ResizeParams(mode=mode)
 
     def apply_images(self, x: Images, params: CV2ResizeParams, ctx: Context) -> Images:
         sf = _scale_of(self.scale, ctx)

@@ -107,9 +107,8 @@ class RandomResize(RandomOp[ResizeParams]):
         scale = torch.where(
             direction == 0, up, torch.where(direction == 1, down, torch.ones_like(up))
         )
-        mode_index = d.randint(0, len(self.modes))
-        table = torch.tensor([MODES.index(m) for m in self.modes], device=mode_index.device)
-        return ResizeParams(direction=direction, scale=scale, mode=table[mode_index])
+        mode = d.pick(self.modes, MODES)
+        return ResizeParams(direction=direction, scale=scale, mode=mode)
 
     def output_size(self, in_size: tuple[int, int], scale: float, ctx: Context) -> tuple[int, int]:
         """Sample's output ``(h, w)`` (at least 1x1)."""
@@ -188,9 +187,8 @@ class ResizeTo(RandomOp[ResizeToParams]):
         self.modes = _check_modes(modes, "resize_to")
 
     def draw(self, d: Draws) -> ResizeToParams:
-        mode_index = d.randint(0, len(self.modes))
-        table = torch.tensor([MODES.index(m) for m in self.modes], device=mode_index.device)
-        return ResizeToParams(mode=table[mode_index])
+        mode = d.pick(self.modes, MODES)
+        return ResizeToParams(mode=mode)
 
     def apply_images(self, x: Images, params: ResizeToParams, ctx: Context) -> Images:
         scale = self.scale if self.scale is not None else ctx.scale

@@ -73,3 +73,11 @@ def test_random_uniform_same_on_every_call():
     s = _seeds(10)
     assert torch.equal(random_uniform(s, 7), random_uniform(s, 7))
     assert not torch.equal(random_uniform(s, 7), random_uniform(s, 8))
+
+
+def test_pick_draws_uniformly_among_options_and_returns_vocabulary_indices():
+    vocabulary = ("nearest", "area", "bilinear", "bicubic")
+    picked = Draws(_seeds(12000, 9)).pick(["bicubic", "area", "bilinear"], vocabulary)
+    assert set(picked.tolist()) == {1, 2, 3}
+    for index in (1, 2, 3):
+        assert abs((picked == index).double().mean().item() - 1 / 3) < 0.02
