@@ -1,0 +1,1 @@
+"""Training: a generic Trainer, small Tasks per model type, and the `realsr train` command."""
