@@ -14,14 +14,15 @@ from collections.abc import Sequence
 
 from realsr import __version__
 
-COMMANDS: tuple[str, ...] = ("infer", "evaluate", "zssr", "export")
+COMMANDS: tuple[str, ...] = ("train.cli", "infer", "evaluate", "zssr", "export")
 """Feature modules of ``realsr`` (``realsr.<name>``) that register a subcommand, in help order."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``realsr`` command."""
     parser = argparse.ArgumentParser(
-        prog="realsr", description="Blind super-resolution: inference, evaluation and export."
+        prog="realsr",
+        description="Blind super-resolution: training, inference, evaluation and export.",
     )
     parser.add_argument("--version", action="version", version=f"realsr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
