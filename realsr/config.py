@@ -64,7 +64,14 @@ from degrade.presets.realesrgan_options import (
     spec_from_realesrgan_options,
 )
 from realsr.archs import ARCHS
-from realsr.losses import CharbonnierLoss, GANLoss, L1Loss, MSELoss, PerceptualLoss
+from realsr.losses import (
+    VGG19_LAYER_NAMES,
+    CharbonnierLoss,
+    GANLoss,
+    L1Loss,
+    MSELoss,
+    PerceptualLoss,
+)
 
 MODEL_TYPES: tuple[str, ...] = (
     "SRModel",
@@ -164,6 +171,11 @@ def _min(minimum: int | float, default: Any = dataclasses.MISSING) -> Any:
     return field(default=default, metadata={"min": minimum})
 
 
+def _one_of(choices: Sequence[str], kind: str) -> Any:
+    """A required string field whose value must be one of ``choices``."""
+    return field(metadata={"choices": choices, "kind": kind})
+
+
 @dataclass(frozen=True, kw_only=True)
 class TypedSection:
     """A ``type:`` section: ``type`` names what to build, ``args`` are its keyword arguments.
@@ -188,9 +200,7 @@ class DatasetOptions:
     """One entry of ``datasets``: ``train`` is the training set, any other key a validation set."""
 
     name: str
-    type: Literal[
-        "RealESRGANDataset", "PairedImageDataset", "RealESRGANPairedDataset", "SingleImageDataset"
-    ]
+    type: str = _one_of(DATASET_TYPES, "dataset type")
     phase: Literal["train", "val"]
     scale: int
     dataroot_gt: str | None = None
@@ -251,7 +261,7 @@ class TrainSection:
 class MetricOptions:
     """One entry of ``val.metrics`` (the key is the metric's display name)."""
 
-    type: Literal["calculate_psnr", "calculate_ssim", "calculate_niqe"]
+    type: str = _one_of(METRIC_TYPES, "metric")
     crop_border: int = _min(0, 0)
     test_y_channel: bool = False
     better: Literal["higher", "lower"] = "higher"
@@ -320,9 +330,7 @@ class TrainOptions:
     """A whole training options file."""
 
     name: str
-    model_type: Literal[
-        "SRModel", "RealESRNetModel", "RealESRGANModel", "ESRGANModel", "SRGANModel"
-    ]
+    model_type: str = _one_of(MODEL_TYPES, "model type")
     scale: int = _min(1)
     num_gpu: int | Literal["auto"] = "auto"
     manual_seed: int = 0
@@ -364,10 +372,12 @@ def _nearest(word: object, options: Iterable[str]) -> str:
 
 def _describe(tp: Any) -> str:
     origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        return " or ".join(_describe(member) for member in get_args(tp))
+    if origin in (Union, types.UnionType):  # (a tensor cannot come from YAML)
+        return " or ".join(_describe(m) for m in get_args(tp) if m is not torch.Tensor)
     if origin is Literal:
-        return ", ".join(repr(choice) for choice in get_args(tp))
+        choices = get_args(tp)
+        listed = ", ".join(repr(choice) for choice in choices)
+        return listed if len(choices) == 1 else f"one of {listed}"
     if tp is type(None):
         return "null"
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
@@ -496,11 +506,10 @@ def _ignored_reason(where: str) -> str | None:
 
 def _ignored_here(where: str) -> list[str]:
     """The ignored keys that may appear directly under the section ``where``."""
-    prefix = f"{where}." if where else ""
     names = []
     for pattern in IGNORED_KEYS:
         head, _, last = pattern.rpartition(".")
-        if fnmatch.fnmatchcase(prefix.rstrip("."), head) or (not where and not head):
+        if fnmatch.fnmatchcase(where, head):
             names.append(last)
     return names
 
@@ -558,11 +567,8 @@ def _fields(
         elif key in nested:
             if value is not None or fields[key].default is dataclasses.MISSING:
                 out[key] = nested[key](value, key_where)
-        elif key in fields and key not in ("where", "args"):
-            out[key] = _coerce(value, hints[key], key_where)
-            minimum = fields[key].metadata.get("min")
-            if minimum is not None and out[key] is not None and out[key] < minimum:
-                raise ConfigError(f"{key_where}: must be >= {minimum}, got {_show(value)}")
+        elif key in fields:
+            out[key] = _check_value(value, fields[key], hints[key], key_where)
         elif key not in extra and _ignored_reason(key_where) is None:
             valid = [*fields, *extra, *ignored]
             raise ConfigError(f"{key_where}: unknown key{_nearest(key, valid)}")
@@ -571,6 +577,21 @@ def _fields(
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and name not in out:
             raise ConfigError(f"{_join(where, name)}: missing (required)")
+    return out
+
+
+def _check_value(value: Any, f: dataclasses.Field[Any], hint: Any, where: str) -> Any:
+    """Coerce one field's value and check its ``min`` / ``choices`` metadata."""
+    out = _coerce(value, hint, where)
+    minimum = f.metadata.get("min")
+    if minimum is not None and out is not None and out < minimum:
+        raise ConfigError(f"{where}: must be >= {minimum}, got {_show(value)}")
+    choices = f.metadata.get("choices")
+    if choices is not None and out not in choices:
+        raise ConfigError(
+            f"{where}: unknown {f.metadata['kind']} {_show(value)}{_nearest(out, choices)}"
+            f" (known: {', '.join(choices)})"
+        )
     return out
 
 
@@ -671,13 +692,23 @@ def _loss(section: str) -> Callable[[Any, str], TypedSection]:
     classes = LOSSES[section]
 
     def build(raw: Any, where: str) -> TypedSection:
-        return _typed(
+        loss = _typed(
             raw,
             where,
             "loss",
             list(classes),
             lambda name: _signature(classes[name].__init__, ("self",)),
         )
+        if loss.type == "PerceptualLoss":
+            if loss.args.get("vgg_type", "vgg19") != "vgg19":
+                raise ConfigError(f"{where}.vgg_type: only 'vgg19' is supported")
+            for layer in loss.args.get("layer_weights") or {}:
+                if layer not in VGG19_LAYER_NAMES:
+                    raise ConfigError(
+                        f"{where}.layer_weights.{layer}: unknown VGG19 layer"
+                        f"{_nearest(layer, VGG19_LAYER_NAMES)}"
+                    )
+        return loss
 
     return build
 
@@ -1009,12 +1040,11 @@ def _build(raw: Any) -> TrainOptions:
         if key not in raw:
             raise ConfigError(f"{key}: missing (required)")
     hints = get_type_hints(TrainOptions)
+    fields = {f.name: f for f in dataclasses.fields(TrainOptions)}
     values: dict[str, Any] = {}
     for key in _TOP_PLAIN:
         if key in raw:
-            values[key] = _coerce(raw[key], hints[key], key)
-    if values["scale"] < 1:
-        raise ConfigError(f"scale: must be >= 1, got {values['scale']}")
+            values[key] = _check_value(raw[key], fields[key], hints[key], key)
     if isinstance(values.get("num_gpu"), int) and values["num_gpu"] < 0:
         raise ConfigError(f"num_gpu: must be >= 0 or 'auto', got {values['num_gpu']}")
     model_type: str = values["model_type"]
@@ -1061,8 +1091,9 @@ def _check(options: TrainOptions) -> None:
     if found is not None and found[1] != options.scale:
         name, value = found
         raise ConfigError(
-            f"network_g.{name}: {value} does not match the top-level scale {options.scale}"
-            + ("" if name in options.network_g.args else f" (the {name} default); set it")
+            f"network_g.{name}: {value}"
+            + ("" if name in options.network_g.args else " (the default)")
+            + f" does not match the top-level scale {options.scale}"
         )
     gan_sections = {
         "network_d": options.network_d,
