@@ -25,6 +25,8 @@ import degrade
 from realsr.archs import build_model
 from realsr.train.task import StepContext, Task
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 
 def make_images(folder: Path, count: int = 6, size: int = 24, seed: int = 0) -> Path:
     """Write ``count`` smooth random RGB PNGs of ``size`` x ``size`` into ``folder``."""
@@ -100,9 +102,9 @@ def toy_options(root: Path, **changes: Any) -> Any:
     return options_from_dict(toy_mapping(root, **changes), source="toy")
 
 
-def write_options(root: Path, **changes: Any) -> Path:
-    """:func:`toy_mapping` as ``root/toy.yml``."""
-    path = root / "toy.yml"
+def write_options(root: Path, filename: str = "toy.yml", **changes: Any) -> Path:
+    """:func:`toy_mapping` as ``root/<filename>``."""
+    path = root / filename
     path.write_text(yaml.safe_dump(toy_mapping(root, **changes)))
     return path
 
