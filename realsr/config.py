@@ -138,7 +138,7 @@ DEGRADATION_KEYS: tuple[str, ...] = (
 
 IGNORED_KEYS: dict[str, str] = {
     "is_train": "set by BasicSR's launcher at run time, not an option",
-    "dist": "set by BasicSR's launcher at run time; `realsr train` detects distributed runs",
+    "dist": "set by BasicSR's launcher at run time (`realsr train --launcher pytorch`)",
     "rank": "set by BasicSR's launcher at run time",
     "world_size": "set by BasicSR's launcher at run time",
     "auto_resume": "a command-line flag in BasicSR, not an option",
@@ -152,7 +152,7 @@ IGNORED_KEYS: dict[str, str] = {
     "datasets.*.blur_kernel_size": "Real-ESRGAN ignores it too: kernel sizes are drawn from 7..21",
     "datasets.*.blur_kernel_size2": "Real-ESRGAN ignores it too: kernel sizes are drawn from 7..21",
     "datasets.*.num_prefetch_queue": "BasicSR's CPU prefetcher; loading always uses DataLoader workers",
-    "datasets.*.persistent_workers": "the trainer keeps its training workers alive anyway",
+    "datasets.*.persistent_workers": "the data loader keeps its workers alive whenever it has any",
     "val.metrics.*.input_order": "metrics always receive (B, C, H, W) tensors",
 }
 """Keys that are accepted but have no effect, with the reason (``*`` matches one key)."""
