@@ -70,23 +70,23 @@ class _Writer:
     """Puts values in batches of transactions, growing the map before it can fill up."""
 
     def __init__(self, path: Path, batch: int) -> None:
-        self.lmdb = import_lmdb()
-        self.env: Any = self.lmdb.open(str(path), map_size=_INITIAL_MAP)
+        self.env: Any = import_lmdb().open(str(path), map_size=_INITIAL_MAP)
         self.page = int(self.env.stat()["psize"])
         self.batch = batch
-        self.txn: Any = self.env.begin(write=True)
+        self.txn: Any = None
         self.pending = 0  # puts in the open transaction
-        self.pending_bytes = 0  # their estimated size in pages' bytes
-
-    def _used(self) -> int:
-        return (int(self.env.info()["last_pgno"]) + 1) * self.page
+        self.pending_bytes = 0  # their estimated size in bytes of pages
 
     def put(self, key: str, value: bytes) -> None:
         need = (len(value) // self.page + 2) * self.page + len(key)
-        map_size = int(self.env.info()["map_size"])
-        if self._used() + 2 * (self.pending_bytes + need) + (1 << 20) > map_size:
-            self.commit()
-            self.env.set_mapsize(max(2 * map_size, 2 * (self._used() + need) + (1 << 20)))
+        info = self.env.info()
+        used = (int(info["last_pgno"]) + 1) * self.page
+        if used + 2 * (self.pending_bytes + need) + (1 << 20) > int(info["map_size"]):
+            self.commit()  # set_mapsize needs no open transaction
+            used = (int(self.env.info()["last_pgno"]) + 1) * self.page
+            self.env.set_mapsize(max(2 * int(info["map_size"]), 2 * (used + need) + (1 << 20)))
+        if self.txn is None:
+            self.txn = self.env.begin(write=True)
         self.txn.put(key.encode("ascii"), value)
         self.pending += 1
         self.pending_bytes += need
@@ -94,12 +94,13 @@ class _Writer:
             self.commit()
 
     def commit(self) -> None:
-        self.txn.commit()
-        self.txn = self.env.begin(write=True)
+        if self.txn is not None:
+            self.txn.commit()
+        self.txn = None
         self.pending = self.pending_bytes = 0
 
     def close(self) -> None:
-        self.txn.commit()
+        self.commit()
         self.env.sync(True)
         self.env.close()
 

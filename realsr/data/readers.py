@@ -178,11 +178,44 @@ class DiskReader:
             raise ImageDataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-class LmdbReader:
-    """Reads values of an LMDB database; the environment opens lazily in each process.
+_ENVS: dict[str, tuple[int, tuple[int, int], Any]] = {}
+"""Open read-only environments by real path: (process id, data file identity, environment)."""
 
-    Pickling drops the open environment, so a reader built in the main process can be sent to
-    DataLoader workers (each opens its own read-only handle on first use).
+
+def open_lmdb(root: str | os.PathLike[str]) -> Any:
+    """The process's read-only environment of the database ``root``, opened once.
+
+    LMDB allows one open environment per database and process, so datasets sharing a database
+    share it. One inherited through ``fork`` (a DataLoader worker) is closed and reopened, and so
+    is one whose database was replaced since.
+
+    Raises:
+        ImageDataError: not a database, or LMDB cannot open it.
+    """
+    lmdb = import_lmdb()
+    path = os.path.realpath(root)
+    try:
+        stat = os.stat(os.path.join(path, "data.mdb"))
+    except OSError:
+        raise ImageDataError(f"{root}: not an LMDB database (no data.mdb)") from None
+    identity = (stat.st_dev, stat.st_ino)
+    cached = _ENVS.pop(path, None)
+    if cached is not None:
+        pid, old_identity, env = cached
+        if pid == os.getpid() and old_identity == identity:
+            _ENVS[path] = cached
+            return env
+        env.close()
+    try:
+        env = lmdb.open(path, readonly=True, lock=False, readahead=False, meminit=False)
+    except lmdb.Error as exc:
+        raise ImageDataError(f"{root}: cannot open the LMDB database ({exc})") from None
+    _ENVS[path] = (os.getpid(), identity, env)
+    return env
+
+
+class LmdbReader:
+    """Reads values of an LMDB database through :func:`open_lmdb` (lazily, in each process).
 
     Args:
         root: the ``.lmdb`` folder.
@@ -191,38 +224,22 @@ class LmdbReader:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self._env: Any = None
+        self._pid = -1
 
     def path(self, name: str) -> str:
         """The key's display path (``<root>/<key>``)."""
         return f"{self.root}/{name}"
 
-    def _open(self) -> Any:
-        if self._env is None:
-            lmdb = import_lmdb()
-            try:
-                self._env = lmdb.open(
-                    str(self.root), readonly=True, lock=False, readahead=False, meminit=False
-                )
-            except lmdb.Error as exc:
-                raise ImageDataError(
-                    f"{self.root}: cannot open the LMDB database ({exc})"
-                ) from None
-        return self._env
-
     def get(self, name: str) -> bytes | None:
         """The value of key ``name`` (``None`` when absent)."""
-        with self._open().begin(write=False) as txn:
+        if self._env is None or self._pid != os.getpid():
+            self._env, self._pid = open_lmdb(self.root), os.getpid()
+        with self._env.begin(write=False, buffers=False) as txn:
             value = txn.get(name.encode("utf-8"))
         return None if value is None else bytes(value)
 
-    def close(self) -> None:
-        """Close the environment (reopened on the next :meth:`get`)."""
-        if self._env is not None:
-            self._env.close()
-            self._env = None
-
     def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root, "_env": None}
+        return {"root": self.root, "_env": None, "_pid": -1}
 
 
 Reader = DiskReader | LmdbReader
@@ -245,6 +262,7 @@ __all__ = [
     "list_image_files",
     "lmdb_keys",
     "meta_info_names",
+    "open_lmdb",
     "read_array",
     "read_lines",
     "to_float",

@@ -22,7 +22,7 @@ def item_rng(seed: int, purpose: str, epoch: int, index: int) -> np.random.Gener
 
     Example:
         >>> a = item_rng(0, "crop", 1, 2).integers(0, 1000)
-        >>> a == item_rng(0, "crop", 1, 2).integers(0, 1000)
+        >>> bool(a == item_rng(0, "crop", 1, 2).integers(0, 1000))
         True
     """
     return np.random.default_rng(derive_seed(seed, "item", purpose, epoch, index) & _MASK64)
