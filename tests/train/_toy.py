@@ -187,16 +187,38 @@ def state_of(net: nn.Module) -> dict[str, Tensor]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train the toy task from an options file (for subprocess tests)."""
+    """Train the toy task from an options file (for subprocess tests).
+
+    ``--dump DIR`` writes ``DIR/rank<r>.pt``: net_g's weights before and after training and the
+    degradation keys of every batch this rank trained on.
+    """
+    import os
+
     from realsr.config import load_options
+    from realsr.train.distributed import unwrap
+    from realsr.train.trainer import Trainer
 
     parser = argparse.ArgumentParser()
     parser.add_argument("opt")
     parser.add_argument("--auto-resume", action="store_true")
     parser.add_argument("--launcher", default="none")
+    parser.add_argument("--dump", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    run_trainer(load_options(args.opt), auto_resume=args.auto_resume, launcher=args.launcher)
+    trainer = Trainer(
+        load_options(args.opt),
+        auto_resume=args.auto_resume,
+        launcher=args.launcher,
+        task_factory=lambda o, *, device: ToyTask(o, device=device),
+    )
+    initial = state_of(unwrap(trainer.task.networks()["g"]))
+    trainer.run()
+    if args.dump:
+        final = state_of(unwrap(trainer.task.networks()["g"]))
+        keys = [s["keys"] for s in trainer.task.seen]
+        rank = int(os.environ.get("RANK", 0))
+        dump = {"initial": initial, "final": final, "keys": keys, "history": trainer.history}
+        torch.save(dump, Path(args.dump) / f"rank{rank}.pt")
     return 0
 
 
