@@ -1144,10 +1144,12 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def _parse_value(text: str) -> Any:
     """An override value: YAML, except that numbers like ``1e-4`` are floats (YAML 1.1 reads a
-    string there)."""
+    string there) and ``None`` / ``none`` is null (as BasicSR's ``--force_yml`` reads it)."""
     value = yaml.safe_load(text)
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         return float(value)
+    if value in ("None", "none"):  # BasicSR's --force_yml spelling of null
+        return None
     return value
 
 
@@ -1156,8 +1158,9 @@ def apply_overrides(mapping: Mapping[str, Any], overrides: Iterable[str]) -> dic
 
     Paths are dotted (``train.total_iter=10``) or colon-separated like BasicSR's ``--force_yml``
     (``train:total_iter=10``). Values are parsed with ``yaml.safe_load`` (``null``, ``[1, 2]``,
-    ``true``, ...), and number-like strings such as ``1e-4`` become floats. Missing sections on the
-    way are created; whether a key is valid is checked when the mapping is loaded.
+    ``true``, ...); number-like strings such as ``1e-4`` become floats and ``None`` / ``none``
+    null, as BasicSR reads them. Missing sections on the way are created; whether a key is valid
+    is checked when the mapping is loaded.
 
     Args:
         mapping: the options as read from YAML.

@@ -721,6 +721,7 @@ def test_overrides_both_spellings_and_yaml_values() -> None:
             "train.optim_g.lr=1e-4",
             "train.optim_g.betas=[0.5, 0.9]",
             "path.resume_state=null",
+            "path:pretrain_network_g=None",
             "logger.use_tb_logger=true",
             "name = spaced ",
             "val.val_freq=5e3",
@@ -732,7 +733,7 @@ def test_overrides_both_spellings_and_yaml_values() -> None:
         out["train"]["optim_g"]["lr"], float
     )
     assert out["train"]["optim_g"]["betas"] == [0.5, 0.9]
-    assert out["path"] == {"resume_state": None}
+    assert out["path"] == {"resume_state": None, "pretrain_network_g": None}
     assert out["logger"]["use_tb_logger"] is True and out["name"] == "spaced"
     options = options_from_dict(out)
     assert options.val is not None and options.val.val_freq == 5000
