@@ -215,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     trainer.run()
     if args.dump:
         final = state_of(unwrap(trainer.task.networks()["g"]))
-        keys = [s["keys"] for s in trainer.task.seen]
+        task = trainer.task
+        assert isinstance(task, ToyTask)
+        keys = [s["keys"] for s in task.seen]
         rank = int(os.environ.get("RANK", 0))
         dump = {"initial": initial, "final": final, "keys": keys, "history": trainer.history}
         torch.save(dump, Path(args.dump) / f"rank{rank}.pt")
