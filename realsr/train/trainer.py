@@ -22,6 +22,7 @@ on rank 0 only while the other ranks wait at a barrier.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -46,6 +47,36 @@ TaskFactory = Callable[..., Task]
 
 class TrainingError(RuntimeError):
     """Training cannot go on (too many non-finite steps, ...); the message says why and where."""
+
+
+class _LogBridge(logging.Handler):
+    """Forwards records of the ``realsr`` Python loggers (e.g. pretrained-weight loading in the
+    tasks) to the trainer's log while the trainer runs."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        super().__init__(level=logging.INFO)
+        self.trainer = trainer
+        self._saved_level: int | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.trainer._note(record.levelno, record.getMessage())
+        except Exception:  # pragma: no cover - logging must never break training
+            self.handleError(record)
+
+    def attach(self) -> None:
+        root = logging.getLogger("realsr")
+        self._saved_level = root.level
+        if root.getEffectiveLevel() > logging.INFO:
+            root.setLevel(logging.INFO)
+        root.addHandler(self)
+
+    def detach(self) -> None:
+        root = logging.getLogger("realsr")
+        if self in root.handlers:
+            root.removeHandler(self)
+            if self._saved_level is not None:
+                root.setLevel(self._saved_level)
 
 
 def _default_task_factory(options: TrainOptions, *, device: torch.device) -> Task:
@@ -85,51 +116,44 @@ class Trainer:
         task_factory: TaskFactory | None = None,
     ) -> None:
         self.options = options
+        self.logger: Any = None
+        self._notices: list[tuple[int, str]] = []
+        self._bridge = _LogBridge(self)
         dp = options.dist_params
         self.dist = ddp.init_distributed(
             launcher, backend=dp.backend, port=dp.port, num_gpu=options.num_gpu
         )
         try:
+            self._bridge.attach()
             self._setup(auto_resume, task_factory or _default_task_factory)
         except BaseException:
-            ddp.cleanup(self.dist)
+            self._close()
             raise
 
     # ----------------------------------------------------------------------------------------
     # Setup
 
+    def _note(self, level: int, message: str) -> None:
+        """Log through the TrainLogger, or keep the message until it exists."""
+        if self.logger is None:
+            self._notices.append((level, message))
+        elif level >= logging.WARNING:
+            self.logger.warning(message)
+        else:
+            self.logger.info(message)
+
     def _setup(self, auto_resume: bool, task_factory: TaskFactory) -> None:
         o, info = self.options, self.dist
         self.device, device_notice = ddp.resolve_device(o.num_gpu, info.local_rank)
-        notices = [*info.notices, *([device_notice] if device_notice else [])]
+        for notice in [*info.notices, *([device_notice] if device_notice else [])]:
+            self._note(logging.WARNING, notice)
         st.seed_everything(o.manual_seed + info.rank)
         self.experiment_dir = Path(o.experiment_dir)
         self.models_dir = self.experiment_dir / "models"
         self.states_dir = self.experiment_dir / "training_states"
-        resumed = self._resume_state(auto_resume, notices)
+        resumed = self._resume_state(auto_resume)
         self.resume_path = resumed[0] if resumed else None
-        if info.is_main:
-            if (
-                resumed is None
-                and self.experiment_dir.is_dir()
-                and any(self.experiment_dir.iterdir())
-            ):
-                archived = st.archive_dir(self.experiment_dir)
-                notices.append(f"existing experiment folder archived as {archived}")
-            for folder in (self.models_dir, self.states_dir):
-                folder.mkdir(parents=True, exist_ok=True)
-                st.remove_temporaries(folder)
-            _write_text_atomic(
-                self.experiment_dir / "options.yml",
-                yaml.safe_dump(resolved_dict(o), sort_keys=False, allow_unicode=True),
-            )
-        ddp.barrier(info)
-
-        from .logging import TrainLogger
-
-        self.logger = TrainLogger(o, experiment_dir=self.experiment_dir, rank=info.rank)
-        for notice in notices:
-            self.logger.warning(notice)
+        state = resumed[1] if resumed else None
 
         task_options = o
         if resumed is not None:  # the state holds the weights: pretrained files are not read
@@ -137,18 +161,41 @@ class Trainer:
             task_options = dataclasses.replace(o, path=path)
         self.task = task_factory(task_options, device=self.device)
         self._build_optimization()
-        state = resumed[1] if resumed else None
         self.start_iter = self._load_state(state) if state is not None else 0
         self.iteration = self.start_iter
+        # Only now, with everything built, is the experiment folder touched.
+        self._open_experiment(resumed=state is not None)
         self._wrap_networks(state)
         self._build_data()
         self.history: list[dict[str, float]] = []
         self._last_checkpoint: Path | None = self.resume_path
         self._pending_rng = self._rng_for_rank(state) if state is not None else None
 
-    def _resume_state(
-        self, auto_resume: bool, notices: list[str]
-    ) -> tuple[Path, dict[str, Any]] | None:
+    def _open_experiment(self, *, resumed: bool) -> None:
+        """Archive an old run's folder (fresh runs), create the folders, options.yml, the logger."""
+        o, info = self.options, self.dist
+        if info.is_main:
+            folder = self.experiment_dir
+            if not resumed and folder.is_dir() and any(folder.iterdir()):
+                archived = st.archive_dir(folder)
+                self._note(logging.INFO, f"existing experiment folder archived as {archived}")
+            for sub in (self.models_dir, self.states_dir):
+                sub.mkdir(parents=True, exist_ok=True)
+                st.remove_temporaries(sub)
+            _write_text_atomic(
+                folder / "options.yml",
+                yaml.safe_dump(resolved_dict(o), sort_keys=False, allow_unicode=True),
+            )
+        ddp.barrier(info)
+
+        from .logging import TrainLogger
+
+        self.logger = TrainLogger(o, experiment_dir=self.experiment_dir, rank=info.rank)
+        notices, self._notices = self._notices, []
+        for level, message in notices:
+            self._note(level, message)
+
+    def _resume_state(self, auto_resume: bool) -> tuple[Path, dict[str, Any]] | None:
         """Rank 0 picks and reads the state; the others read the same file after a barrier."""
         info = self.dist
         chosen: tuple[Path, dict[str, Any]] | None = None
@@ -156,7 +203,9 @@ class Trainer:
         if info.is_main:
             try:
                 if auto_resume:
-                    chosen = st.find_resume_state(self.states_dir, warn=notices.append)
+                    chosen = st.find_resume_state(
+                        self.states_dir, warn=lambda m: self._note(logging.WARNING, m)
+                    )
                 if chosen is None and self.options.path.resume_state:
                     path = Path(self.options.path.resume_state)
                     if not path.is_file():
@@ -233,7 +282,7 @@ class Trainer:
             self.validator.load_state_dict(state["validator"])
         self.task.load_state_dict(state.get("task") or {})
         iteration = int(state["iter"])
-        self.logger.info(f"resuming from {where} (iteration {iteration})")
+        self._note(logging.INFO, f"resuming from {where} (iteration {iteration})")
         return iteration
 
     def _rng_for_rank(self, state: dict[str, Any]) -> dict[str, Any] | None:
@@ -307,8 +356,13 @@ class Trainer:
         try:
             self._loop()
         finally:
+            self._close()
+
+    def _close(self) -> None:
+        self._bridge.detach()
+        if self.logger is not None:
             self.logger.close()
-            ddp.cleanup(self.dist)
+        ddp.cleanup(self.dist)
 
     def _loop(self) -> None:
         o = self.options
@@ -409,7 +463,7 @@ class Trainer:
             finally:
                 net.train(was_training)
             if results:
-                self.logger.log_validation(it, results)
+                self.logger.log_validation(it, results, best=self.validator.best)
                 self._save_best(it, list(self.validator.improved), len(results))
         ddp.barrier(self.dist)
 

@@ -254,3 +254,21 @@ def test_validation_writes_best_checkpoint_and_keeps_the_best_table(root: Path) 
     assert state["validator"]["best"]["valset"]["psnr"] == [best_value, best_iter]
     records = [json.loads(line) for line in (exp / "metrics.jsonl").read_text().splitlines()]
     assert [r["iteration"] for r in records if "validation" in r] == [2, 4]
+
+
+def test_task_log_records_reach_train_log(root: Path) -> None:
+    import logging
+
+    from ._toy import ToyTask
+
+    def factory(options: Any, *, device: torch.device) -> ToyTask:
+        logging.getLogger("realsr.train.tasks.toy").warning("pretrained: skipped conv_first")
+        logging.getLogger("realsr.train.tasks.toy").info("loaded net_g")
+        return ToyTask(options, device=device)
+
+    from realsr.train.trainer import Trainer
+
+    Trainer(toy_options(root, train__total_iter=1), task_factory=factory).run()
+    log = (root / "exp" / "train.log").read_text()
+    assert "WARNING: pretrained: skipped conv_first" in log and "INFO: loaded net_g" in log
+    assert not logging.getLogger("realsr").handlers  # detached after the run
