@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from realsr.data import build_dataset
+from realsr.data import build_dataset, lmdb_writer
 from realsr.data.commands import register
-from realsr.data import lmdb_writer
 from realsr.data.lmdb_writer import lmdb_key, make_lmdb
 from realsr.data.readers import LmdbReader, decode_image, lmdb_keys, read_lines
 from tests._reference import import_reference
@@ -60,7 +60,7 @@ def test_layout_and_bit_exact_round_trip(tmp_path: Path, images: dict[str, np.nd
         value = reader.get(name.removesuffix(".png"))
         assert value is not None and value[:8] == b"\x89PNG\r\n\x1a\n"
         raw = cv2.imdecode(np.frombuffer(value, np.uint8), cv2.IMREAD_UNCHANGED)
-        assert raw.dtype == stored.dtype
+        assert raw is not None and raw.dtype == stored.dtype
         np.testing.assert_array_equal(raw, stored)
         rgb = decode_image(value, name)
         expected = np.repeat(stored[:, :, None], 3, 2) if stored.ndim == 2 else stored[:, :, ::-1]
@@ -90,7 +90,9 @@ def test_existing_output_bad_names_and_unreadable_input(tmp_path: Path, images: 
         make_lmdb(tmp_path / "in", tmp_path / "b", progress=False)
     with pytest.raises(ValueError, match="must be ASCII without '.'"):
         lmdb_key("v1.2/img.png")
-    (tmp_path / "in" / "0001.jpg").write_bytes(cv2.imencode(".jpg", images["0001.png"])[1])
+    (tmp_path / "in" / "0001.jpg").write_bytes(
+        cv2.imencode(".jpg", images["0001.png"])[1].tobytes()
+    )
     with pytest.raises(ValueError, match="share the key '0001'"):
         make_lmdb(tmp_path / "in", tmp_path / "c.lmdb", progress=False)
     (tmp_path / "in" / "0001.jpg").write_bytes(b"garbage")
@@ -121,7 +123,7 @@ def test_lmdb_datasets_match_the_folders(tmp_path: Path) -> None:
     make_lmdb(tmp_path / "gt", tmp_path / "gt.lmdb", progress=False)
     make_lmdb(tmp_path / "lq", tmp_path / "lq.lmdb", progress=False)
     for kind in ("PairedImageDataset", "RealESRGANPairedDataset"):
-        common = {"type": kind, "gt_size": 16, "use_rot": True}
+        common: dict[str, Any] = {"type": kind, "gt_size": 16, "use_rot": True}
         disk = build_dataset(
             dataset_options(**common, dataroot_gt=tmp_path / "gt", dataroot_lq=tmp_path / "lq"),
             seed=4,

@@ -23,7 +23,7 @@ def _cli(*argv: str) -> int:
 @pytest.fixture
 def inputs(tmp_path: Path) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "img.png": rng.integers(0, 256, (40, 43, 3), dtype=np.uint8),  # H 40, W 43
         "LR/0001x4.png": rng.integers(0, 65536, (16, 24), dtype=np.uint16),
         "tiny.png": rng.integers(0, 256, (10, 30, 3), dtype=np.uint8),
@@ -51,7 +51,7 @@ def test_windows_names_and_pixels(tmp_path: Path, inputs: dict[str, np.ndarray])
     lr = sorted(p.name for p in (tmp_path / "out" / "LR").iterdir())
     assert lr == ["0001_s001.png", "0001_s002.png"]
     second = cv2.imread(str(tmp_path / "out" / "LR" / "0001_s002.png"), cv2.IMREAD_UNCHANGED)
-    assert second.dtype == np.uint16
+    assert second is not None and second.dtype == np.uint16
     np.testing.assert_array_equal(second, inputs["LR/0001x4.png"][:, 8:24])
     assert summary.images == 3 and summary.written == 22 and summary.skipped == 0
     assert summary.too_small == (
