@@ -99,3 +99,18 @@ def test_workers_give_the_same_files(tmp_path: Path, inputs: dict[str, np.ndarra
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.png"))
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_realsr_command_runs_it(
+    tmp_path: Path, inputs: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from realsr import cli
+
+    if "data.commands" not in cli.COMMANDS:
+        monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "data.commands"))
+    out = tmp_path / "out"
+    assert (
+        cli.main(["extract-subimages", str(tmp_path / "in"), str(out), "--crop", "32", "-q"]) == 0
+    )
+    # 40 x 43 with the default step 200: one window at 0 and one at the far border on each axis
+    assert sorted(p.name for p in out.glob("*.png")) == [f"img_s00{i}.png" for i in range(1, 5)]
