@@ -7,19 +7,19 @@ choice of an item (flips, rotation, crop corner) comes from generators seeded by
 loading. Each item carries its degradation key ``derive_seed(seed, "degrade", epoch, index)``
 (63 bits, as a 0-d int64 tensor).
 
-======================  =================================================================
-type                    reads
-======================  =================================================================
-RealESRGANDataset       HR images (``dataroot_gt``): ``gt`` only. Train: flip/rotate, pad
-                        (bottom/right, reflect-101) to ``crop_pad_size`` (else
-                        ``gt_size + 16``) and crop that square. Val: whole image, modcropped
-                        to a multiple of ``scale``.
-PairedImageDataset      GT/LQ pairs: ``gt``, ``lq``. Train: a ``gt_size`` crop at the same
-                        place in both (LQ ``gt_size / scale``), same flips. Val: whole
-                        images, GT cropped to LQ size times ``scale``.
-RealESRGANPairedDataset the same; its ``meta_info`` lines read ``gt_rel, lq_rel``.
-SingleImageDataset      LQ images (``dataroot_lq``): ``lq`` only; val only.
-======================  =================================================================
+=========================  ==============================================================
+type                       reads
+=========================  ==============================================================
+RealESRGANDataset          HR images (``dataroot_gt``): ``gt`` only. Train: flip/rotate,
+                           pad (bottom/right, reflect-101) to ``crop_pad_size`` (else
+                           ``gt_size + 16``) and crop that square. Val: whole image,
+                           modcropped to a multiple of ``scale``.
+PairedImageDataset         GT/LQ pairs: ``gt``, ``lq``. Train: a ``gt_size`` crop at the
+                           same place in both (LQ ``gt_size / scale``), same flips. Val:
+                           whole images, GT cropped to LQ size times ``scale``.
+RealESRGANPairedDataset    the same; its ``meta_info`` lines read ``gt_rel, lq_rel``.
+SingleImageDataset         LQ images (``dataroot_lq``): ``lq`` only; validation only.
+=========================  ==============================================================
 
 Lists: with ``io_backend.type: lmdb`` the roots are ``.lmdb`` databases (keys from their
 ``meta_info.txt``); otherwise a meta file when given (``meta_info`` for the Real-ESRGAN types,
