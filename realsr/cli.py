@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from realsr import __version__
 
-COMMANDS: tuple[str, ...] = ("train.cli", "infer", "evaluate", "zssr", "export")
+COMMANDS: tuple[str, ...] = ("train.cli", "infer", "evaluate", "zssr", "export", "data.commands")
 """Feature modules of ``realsr`` (``realsr.<name>``) that register a subcommand, in help order."""
 
 
