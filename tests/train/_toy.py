@@ -9,7 +9,6 @@ trains it in a subprocess (crash and DDP tests).
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -183,13 +182,15 @@ def run_trainer(options: Any, **kwargs: Any) -> Any:
 
 def state_of(net: nn.Module) -> dict[str, Tensor]:
     """A detached CPU copy of a module's state dict."""
-    return {k: v.detach().cpu().clone() for k, v in copy.deepcopy(net).state_dict().items()}
+    return {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train the toy task from an options file (for subprocess tests).
+    """Train the toy task (or, with ``--registry``, the options' ``model_type``) from an options
+    file, for subprocess tests.
 
-    ``--dump DIR`` writes ``DIR/rank<r>.pt``: net_g's weights before and after training and the
+    ``--dump DIR`` writes ``DIR/rank<r>.pt``: every network's weights before and after training
+    (``{"initial": {name: state}, "final": ...}``), the logged history and, for the toy task, the
     degradation keys of every batch this rank trained on.
     """
     import os
@@ -203,23 +204,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auto-resume", action="store_true")
     parser.add_argument("--launcher", default="none")
     parser.add_argument("--dump", default=None)
+    parser.add_argument("--registry", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     trainer = Trainer(
         load_options(args.opt),
         auto_resume=args.auto_resume,
         launcher=args.launcher,
-        task_factory=lambda o, *, device: ToyTask(o, device=device),
+        task_factory=None if args.registry else lambda o, *, device: ToyTask(o, device=device),
     )
-    initial = state_of(unwrap(trainer.task.networks()["g"]))
+
+    def weights() -> dict[str, dict[str, Tensor]]:
+        return {name: state_of(unwrap(net)) for name, net in trainer.task.networks().items()}
+
+    initial = weights()
     trainer.run()
     if args.dump:
-        final = state_of(unwrap(trainer.task.networks()["g"]))
         task = trainer.task
-        assert isinstance(task, ToyTask)
-        keys = [s["keys"] for s in task.seen]
+        keys = [s["keys"] for s in task.seen] if isinstance(task, ToyTask) else []
         rank = int(os.environ.get("RANK", 0))
-        dump = {"initial": initial, "final": final, "keys": keys, "history": trainer.history}
+        dump = {"initial": initial, "final": weights(), "keys": keys, "history": trainer.history}
         torch.save(dump, Path(args.dump) / f"rank{rank}.pt")
     return 0
 
