@@ -3,11 +3,13 @@
 ``--launcher pytorch`` (torchrun) reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``
 (default ``127.0.0.1``) and ``MASTER_PORT`` (default ``dist_params.port``) from the environment.
 The backend is NCCL on CUDA and gloo on CPU (``dist_params.backend: nccl`` on a CPU run becomes
-gloo with a notice). Every helper here is a no-op in a single-process run.
+gloo with a notice). Every helper here is a no-op in a single-process run. Collectives time out
+after :data:`COLLECTIVE_TIMEOUT`.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,10 @@ import torch.distributed as dist
 from torch import nn
 
 LAUNCHERS = ("none", "pytorch")
+
+COLLECTIVE_TIMEOUT = datetime.timedelta(minutes=60)
+"""How long a rank waits in a collective: the other ranks wait at a barrier while rank 0 validates
+and writes checkpoints, which can take longer than NCCL's default of 10 minutes."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,11 @@ def init_distributed(
     address = os.environ.get("MASTER_ADDR", "127.0.0.1")
     master_port = int(os.environ.get("MASTER_PORT", port))
     dist.init_process_group(
-        backend, init_method=f"tcp://{address}:{master_port}", rank=rank, world_size=world_size
+        backend,
+        init_method=f"tcp://{address}:{master_port}",
+        rank=rank,
+        world_size=world_size,
+        timeout=COLLECTIVE_TIMEOUT,
     )
     return DistInfo(rank, world_size, local_rank, True, tuple(notices))
 
@@ -198,6 +208,7 @@ def wrap_ddp(module: nn.Module, device: torch.device) -> nn.Module:
 
 
 __all__ = [
+    "COLLECTIVE_TIMEOUT",
     "LAUNCHERS",
     "DistInfo",
     "all_ranks_true",

@@ -212,6 +212,13 @@ def test_auto_resume_falls_back_from_a_corrupt_newest_state_with_a_warning(root:
     assert st.load_state(root / "exp" / "training_states" / "4.state")["iter"] == 4
 
 
+def test_resuming_a_finished_run_does_nothing(root: Path) -> None:
+    run_trainer(toy_options(root, train__total_iter=2))
+    trainer = run_trainer(toy_options(root, train__total_iter=2), auto_resume=True)
+    assert trainer.start_iter == trainer.iteration == 2 and trainer.history == []
+    assert "nothing to do" in (root / "exp" / "train.log").read_text()
+
+
 def test_missing_resume_state_file_is_a_clear_error(root: Path) -> None:
     options = toy_options(root, path__resume_state=str(root / "nope" / "8.state"))
     with pytest.raises(FileNotFoundError, match=r"path\.resume_state: .*nope/8\.state"):
