@@ -129,4 +129,21 @@ class TrainStepContext:
         self._scaled_this_iteration = False
 
 
-__all__ = ["PRECISIONS", "TrainStepContext"]
+def to_device(
+    batch: Mapping[str, Any], device: torch.device, *, channels_last: bool = False
+) -> dict[str, Any]:
+    """Move a batch's tensors to ``device`` (non-blocking); image batches (4-d floating tensors)
+    in channels-last memory format when asked. Other entries (path lists) are kept as they are.
+    """
+    out: dict[str, Any] = {}
+    for key, value in batch.items():
+        if isinstance(value, Tensor):
+            if channels_last and value.dim() == 4 and value.is_floating_point():
+                value = value.to(device, non_blocking=True, memory_format=torch.channels_last)
+            else:
+                value = value.to(device, non_blocking=True)
+        out[key] = value
+    return out
+
+
+__all__ = ["PRECISIONS", "TrainStepContext", "to_device"]

@@ -23,22 +23,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import Tensor, nn
 
-from realsr.checkpoint import save_checkpoint
 from realsr.config import ConfigError, TrainOptions, resolved_dict
 
 from . import distributed as ddp
+from . import experiment as ex
 from . import state as st
-from .context import TrainStepContext
+from .context import TrainStepContext, to_device
 from .task import Task
 
 TaskFactory = Callable[..., Task]
@@ -49,46 +47,10 @@ class TrainingError(RuntimeError):
     """Training cannot go on (too many non-finite steps, ...); the message says why and where."""
 
 
-class _LogBridge(logging.Handler):
-    """Forwards records of the ``realsr`` Python loggers (e.g. pretrained-weight loading in the
-    tasks) to the trainer's log while the trainer runs."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        super().__init__(level=logging.INFO)
-        self.trainer = trainer
-        self._saved_level: int | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.trainer._note(record.levelno, record.getMessage())
-        except Exception:  # pragma: no cover - logging must never break training
-            self.handleError(record)
-
-    def attach(self) -> None:
-        root = logging.getLogger("realsr")
-        self._saved_level = root.level
-        if root.getEffectiveLevel() > logging.INFO:
-            root.setLevel(logging.INFO)
-        root.addHandler(self)
-
-    def detach(self) -> None:
-        root = logging.getLogger("realsr")
-        if self in root.handlers:
-            root.removeHandler(self)
-            if self._saved_level is not None:
-                root.setLevel(self._saved_level)
-
-
 def _default_task_factory(options: TrainOptions, *, device: torch.device) -> Task:
     from realsr.train.tasks import TASKS
 
     return TASKS.get(options.model_type)(options, device=device)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 class Trainer:
@@ -118,7 +80,7 @@ class Trainer:
         self.options = options
         self.logger: Any = None
         self._notices: list[tuple[int, str]] = []
-        self._bridge = _LogBridge(self)
+        self._bridge = ex.LogBridge(self._note)
         dp = options.dist_params
         self.dist = ddp.init_distributed(
             launcher, backend=dp.backend, port=dp.port, num_gpu=options.num_gpu
@@ -151,7 +113,13 @@ class Trainer:
         self.experiment_dir = Path(o.experiment_dir)
         self.models_dir = self.experiment_dir / "models"
         self.states_dir = self.experiment_dir / "training_states"
-        resumed = self._resume_state(auto_resume)
+        resumed = ex.choose_resume_state(
+            self.states_dir,
+            self.options.path.resume_state,
+            auto_resume=auto_resume,
+            info=info,
+            warn=lambda message: self._note(logging.WARNING, message),
+        )
         self.resume_path = resumed[0] if resumed else None
         state = resumed[1] if resumed else None
 
@@ -172,20 +140,14 @@ class Trainer:
         self._pending_rng = self._rng_for_rank(state) if state is not None else None
 
     def _open_experiment(self, *, resumed: bool) -> None:
-        """Archive an old run's folder (fresh runs), create the folders, options.yml, the logger."""
+        """Prepare the folder on rank 0 (see :mod:`realsr.train.experiment`), start the logger."""
         o, info = self.options, self.dist
         if info.is_main:
-            folder = self.experiment_dir
-            if not resumed and folder.is_dir() and any(folder.iterdir()):
-                archived = st.archive_dir(folder)
-                self._note(logging.INFO, f"existing experiment folder archived as {archived}")
-            for sub in (self.models_dir, self.states_dir):
-                sub.mkdir(parents=True, exist_ok=True)
-                st.remove_temporaries(sub)
-            _write_text_atomic(
-                folder / "options.yml",
-                yaml.safe_dump(resolved_dict(o), sort_keys=False, allow_unicode=True),
+            notice = ex.prepare_folder(
+                self.experiment_dir, resumed=resumed, options=resolved_dict(o)
             )
+            if notice:
+                self._note(logging.INFO, notice)
         ddp.barrier(info)
 
         from .logging import TrainLogger
@@ -194,34 +156,6 @@ class Trainer:
         notices, self._notices = self._notices, []
         for level, message in notices:
             self._note(level, message)
-
-    def _resume_state(self, auto_resume: bool) -> tuple[Path, dict[str, Any]] | None:
-        """Rank 0 picks and reads the state; the others read the same file after a barrier."""
-        info = self.dist
-        chosen: tuple[Path, dict[str, Any]] | None = None
-        error = None
-        if info.is_main:
-            try:
-                if auto_resume:
-                    chosen = st.find_resume_state(
-                        self.states_dir, warn=lambda m: self._note(logging.WARNING, m)
-                    )
-                if chosen is None and self.options.path.resume_state:
-                    path = Path(self.options.path.resume_state)
-                    if not path.is_file():
-                        raise FileNotFoundError(f"path.resume_state: file not found: {path}")
-                    chosen = path, st.load_state(path)
-            except (OSError, st.StateError) as exc:
-                error = str(exc)
-        path_text, error = ddp.broadcast_object((str(chosen[0]) if chosen else None, error), info)
-        if error is not None:
-            raise FileNotFoundError(error) if "not found" in error else st.StateError(error)
-        ddp.barrier(info)
-        if path_text is None:
-            return None
-        if chosen is None:
-            chosen = Path(path_text), st.load_state(path_text)
-        return chosen
 
     def _build_optimization(self) -> None:
         from .optim import LearningRates, build_optimizer
@@ -380,7 +314,7 @@ class Trainer:
         tick = time.perf_counter()
         while self.iteration < total:
             it = self.iteration + 1
-            batch = self._to_device(next(batches))
+            batch = to_device(next(batches), self.device, channels_last=o.train.channels_last)
             loaded = time.perf_counter()
             lrs = self.lrs.current()
             self.ctx.iteration = it
@@ -405,20 +339,6 @@ class Trainer:
                 self.save(it)
             tick = time.perf_counter()
         self.logger.info(f"end of training at iteration {self.iteration}")
-
-    def _to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
-        channels_last = self.options.train.channels_last
-        out: dict[str, Any] = {}
-        for key, value in batch.items():
-            if isinstance(value, Tensor):
-                if channels_last and value.dim() == 4 and value.is_floating_point():
-                    value = value.to(
-                        self.device, non_blocking=True, memory_format=torch.channels_last
-                    )
-                else:
-                    value = value.to(self.device, non_blocking=True)
-            out[key] = value
-        return out
 
     def _count_bad_steps(self, it: int) -> None:
         if not self.ctx.skipped:
@@ -469,34 +389,27 @@ class Trainer:
 
     def _save_best(self, it: int, improved: list[tuple[str, str]], n_sets: int) -> None:
         for set_name, metric in improved:
-            label = metric if n_sets == 1 else f"{set_name}_{metric}"
-            label = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
-            path = self.models_dir / f"net_g_best_{label}.pth"
-            self._save_g(path, extra={"iter": it, "set": set_name, "metric": metric})
+            path = self.models_dir / ex.best_name(set_name, metric, n_sets)
+            extra = {"iter": it, "set": set_name, "metric": metric}
+            ex.save_generator(path, self._plain_nets()["g"], self._ema_module(), extra)
             self.logger.info(f"best {metric} on {set_name} at iteration {it}: saved {path.name}")
 
     # ----------------------------------------------------------------------------------------
     # Checkpoints
 
-    def _save_g(self, path: Path, extra: dict[str, Any] | None = None) -> None:
-        net_g = ddp.unwrap(self.task.networks()["g"])
-        ema = self.ema.module if self.ema is not None else None
-        save_checkpoint(path, net_g, ema_model=ema, extra=extra)
+    def _plain_nets(self) -> dict[str, nn.Module]:
+        return {name: ddp.unwrap(net) for name, net in self.task.networks().items()}
+
+    def _ema_module(self) -> nn.Module | None:
+        return self.ema.module if self.ema is not None else None
 
     def save(self, it: int) -> None:
         """Write the model files and the training state of iteration ``it`` (rank 0 writes)."""
         rng = ddp.gather_objects(st.rng_state(), self.dist)
         if not self.dist.is_main:
             return
-        nets = {name: ddp.unwrap(net) for name, net in self.task.networks().items()}
-        g_path = self.models_dir / f"net_g_{it}.pth"
-        self._save_g(g_path)
-        for name, net in nets.items():
-            if name != "g":
-                save_checkpoint(self.models_dir / f"net_{name}_{it}.pth", net)
-        latest = self.models_dir / ".net_g_latest.pth.tmp"
-        shutil.copyfile(g_path, latest)
-        latest.replace(self.models_dir / "net_g_latest.pth")
+        nets = self._plain_nets()
+        ex.save_models(self.models_dir, it, nets, self._ema_module())
         scaler = self.ctx.scaler
         state = {
             "iter": it,
@@ -515,8 +428,7 @@ class Trainer:
         self._last_checkpoint = st.save_state(self.states_dir, it, state)
         keep = self.options.logger.keep_checkpoints
         st.prune(self.states_dir, r"(\d+)\.state", keep)
-        for name in nets:
-            st.prune(self.models_dir, rf"net_{name}_(\d+)\.pth", keep)
+        ex.prune_models(self.models_dir, list(nets), keep)
         self.logger.info(f"saved models and training state of iteration {it}")
 
 
