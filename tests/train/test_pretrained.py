@@ -171,3 +171,11 @@ def test_files_needing_arbitrary_objects_are_refused(tmp_path: Path) -> None:
         load_pretrained(_net(), empty)
     with pytest.raises(ValueError, match=r"no 'params_ema' or 'params' entry"):
         load_pretrained(_net(), empty, param_key="params_ema")
+
+
+def test_wrapped_networks_load_into_the_inner_module(tmp_path: Path) -> None:
+    net = _net()
+    file = save_checkpoint(tmp_path / "g.pth", net)
+    wrapped = torch.nn.DataParallel(_net())
+    load_pretrained(wrapped, file)
+    assert _equal_states(wrapped.module.state_dict(), net.state_dict())

@@ -226,6 +226,17 @@ def test_sr_model_degrades_hr_batches_with_bicubic_then_crops_aligned_patches() 
         assert torch.equal(full_lq[i, :, y // 4 : y // 4 + 8, x // 4 : x // 4 + 8], pair.lq[i])
 
 
+def test_hr_sizes_that_are_not_multiples_of_the_scale_are_modcropped() -> None:
+    raw = raw_options("SRModel", scale=3, gt_size=24, perceptual=False)
+    raw["network_g"] = {"type": "SRVGGNetCompact", "num_feat": 8, "num_conv": 2, "upscale": 3}
+    task = build(raw)
+    ctx = RecordingContext(task)
+    pair = task.make_pair(hr_batch(50), ctx)
+    assert pair.gt.shape == (2, 3, 24, 24) and pair.lq.shape == (2, 3, 8, 8)
+    before = snapshot(task.net_g)
+    assert bool(torch.isfinite(task.optimize(pair, ctx)["l_pix"])) and changed(task.net_g, before)
+
+
 def test_sr_model_uses_paired_lq_as_given() -> None:
     task = build(raw_options("SRModel", paired=True, gt_size=128, perceptual=False))
     batch = paired_batch()
@@ -428,3 +439,18 @@ def test_task_classes_are_exported() -> None:
     assert issubclass(RealESRNetModel, SRModel) and issubclass(ESRGANModel, SRGANModel)
     assert issubclass(RealESRGANModel, SRGANModel)
     assert isinstance(options_from_dict(raw_options(), source="t"), TrainOptions)
+
+
+class _BFloat16Context(RecordingContext):
+    def autocast(self) -> Any:
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def test_gan_step_under_bfloat16_autocast_logs_float32() -> None:
+    task = build(raw_options("SRGANModel", network_d=UNET_D, paired=True, gt_size=32))
+    before_g, before_d = snapshot(task.net_g), snapshot(task.net_d)
+    logs = task.training_step(paired_batch(32), _BFloat16Context(task))
+    assert {"l_g_pix", "l_g_percep", "l_g_gan", "l_d_real"} <= set(logs)
+    for key, value in logs.items():
+        assert value.dtype == torch.float32 and bool(torch.isfinite(value)), key
+    assert changed(task.net_g, before_g) and changed(task.net_d, before_d)

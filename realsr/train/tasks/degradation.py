@@ -103,6 +103,8 @@ class PairMaker:
     def __call__(self, batch: Mapping[str, Any], *, seed: int) -> TrainingPair:
         """The training pair of ``batch`` (no gradients).
 
+        HR images to degrade are first cropped to a multiple of the scale (top-left).
+
         Args:
             batch: ``gt`` (B, 3, H, W) in [0, 1], ``key`` (B,) int64, optionally ``lq``.
             seed: the run's degradation seed (``manual_seed``).
@@ -121,6 +123,7 @@ class PairMaker:
             lq = _tensor(batch, "lq", self.owner)
             return TrainingPair(lq, gt, usm_sharp(gt) if self.keep_gt_usm else None)
         keys = _tensor(batch, "key", self.owner)
+        gt = _modcrop(gt, self.scale)
         if self.usm_gt:
             gt = usm_sharp(gt)
         source = usm_sharp(gt) if self.usm_source else gt
@@ -158,9 +161,7 @@ class PairMaker:
                 f"{self.owner}: HR-only validation needs a degradation pipeline; use a paired "
                 "validation set"
             )
-        s = self.scale
-        h, w = gt.shape[-2] // s * s, gt.shape[-1] // s * s
-        gt = gt[..., :h, :w]
+        gt = _modcrop(gt, self.scale)
         return self._degrade(gt, validation_keys(batch, gt), seed), gt
 
 
@@ -176,6 +177,12 @@ def validation_keys(batch: Mapping[str, Any], gt: Tensor) -> Tensor:
     names = list(paths) if paths is not None else [str(i) for i in range(gt.shape[0])]
     values = [derive_seed(0, "validation", str(n)) for n in names]
     return torch.tensor(values, dtype=torch.int64, device=gt.device)
+
+
+def _modcrop(x: Tensor, scale: int) -> Tensor:
+    """The top-left part of ``x`` whose height and width are multiples of ``scale``."""
+    h, w = x.shape[-2] // scale * scale, x.shape[-1] // scale * scale
+    return x if (h, w) == tuple(x.shape[-2:]) else x[..., :h, :w]
 
 
 def _tensor(batch: Mapping[str, Any], name: str, owner: str) -> Tensor:

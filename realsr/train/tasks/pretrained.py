@@ -55,7 +55,9 @@ class LoadReport:
 def bare_module(net: nn.Module) -> nn.Module:
     """The module inside DDP / DataParallel / ``torch.compile`` wrappers (``net`` if none)."""
     while True:
-        inner = getattr(net, "module", None) or getattr(net, "_orig_mod", None)
+        inner = getattr(net, "module", None)
+        if not isinstance(inner, nn.Module):
+            inner = getattr(net, "_orig_mod", None)
         if not isinstance(inner, nn.Module):
             return net
         net = inner
