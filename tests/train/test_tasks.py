@@ -454,3 +454,22 @@ def test_gan_step_under_bfloat16_autocast_logs_float32() -> None:
     for key, value in logs.items():
         assert value.dtype == torch.float32 and bool(torch.isfinite(value)), key
     assert changed(task.net_g, before_g) and changed(task.net_d, before_d)
+
+
+def test_build_helpers_name_the_section() -> None:
+    from realsr.config import TypedSection
+    from realsr.train.tasks.build import build_loss, build_network
+
+    with pytest.raises(ConfigError, match=r"train\.pixel_opt\.type: unknown loss 'L3Loss'"):
+        build_loss(TypedSection(type="L3Loss", where="train.pixel_opt"), device=CPU)
+    with pytest.raises(ConfigError, match=r"train\.pixel_opt \(L1Loss\): .*reduction"):
+        build_loss(
+            TypedSection(type="L1Loss", args={"reduction": "max"}, where="train.pixel_opt"),
+            device=CPU,
+        )
+    with pytest.raises(ConfigError, match=r"network_g\.type: unknown architecture 'RRDBNett'"):
+        build_network(TypedSection(type="RRDBNett", where="network_g"), device=CPU)
+    with pytest.raises(ConfigError, match=r"network_g: .*num_blocks"):
+        build_network(
+            TypedSection(type="RRDBNet", args={"num_blocks": 1}, where="network_g"), device=CPU
+        )

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from realsr.archs import SRArch, build_model
+from realsr.config import ConfigError
 from realsr.losses import CharbonnierLoss, GANLoss, L1Loss, MSELoss, PerceptualLoss
 from realsr.registry import RegistryError
 
@@ -29,13 +30,6 @@ LOSS_TYPES: Mapping[str, type[nn.Module]] = {
 """Loss classes by the ``type`` names of BasicSR option files."""
 
 
-def _config_error(message: str) -> ValueError:
-    """A ``realsr.config.ConfigError`` (a ``ValueError``) with ``message``."""
-    from realsr.config import ConfigError
-
-    return ConfigError(message)
-
-
 def build_network(section: TypedSection, *, device: torch.device) -> SRArch:
     """Build the architecture (or named variant) ``section.type`` with ``section.args``.
 
@@ -49,9 +43,9 @@ def build_network(section: TypedSection, *, device: torch.device) -> SRArch:
     try:
         net = build_model(section.type, section.args)
     except RegistryError as exc:
-        raise _config_error(f"{section.where}.type: {exc}") from None
+        raise ConfigError(f"{section.where}.type: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise _config_error(f"{section.where}: {exc}") from None
+        raise ConfigError(f"{section.where}: {exc}") from None
     return net.to(device)
 
 
@@ -69,7 +63,7 @@ def build_loss(section: TypedSection, *, device: torch.device) -> nn.Module:
     """
     cls = LOSS_TYPES.get(section.type)
     if cls is None:
-        raise _config_error(
+        raise ConfigError(
             f"{section.where}.type: unknown loss {section.type!r} "
             f"(known: {', '.join(sorted(LOSS_TYPES))})"
         )
@@ -79,7 +73,7 @@ def build_loss(section: TypedSection, *, device: torch.device) -> nn.Module:
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{section.where}: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise _config_error(f"{section.where} ({section.type}): {exc}") from None
+        raise ConfigError(f"{section.where} ({section.type}): {exc}") from None
     return loss.to(device)
 
 

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, ClassVar
 import torch
 from torch import Tensor, nn
 
+from realsr.config import ConfigError
 from realsr.losses import GANLoss
+from realsr.train.ema import unwrap
 from realsr.train.task import StepContext
-from realsr.train.tasks.build import _config_error, build_loss, build_network
+from realsr.train.tasks.build import build_loss, build_network
 from realsr.train.tasks.degradation import TrainingPair
-from realsr.train.tasks.pretrained import bare_module, load_pretrained_from_options
+from realsr.train.tasks.pretrained import load_pretrained_from_options
 from realsr.train.tasks.sr import SRModel, _total
 
 if TYPE_CHECKING:
@@ -53,23 +55,23 @@ class SRGANModel(SRModel):
     def __init__(self, options: TrainOptions, *, device: torch.device) -> None:
         super().__init__(options, device=device)
         if options.network_d is None:
-            raise _config_error(f"network_d: required by {self.model_type}")
+            raise ConfigError(f"network_d: required by {self.model_type}")
         self.net_d: nn.Module = build_network(options.network_d, device=device)
         load_pretrained_from_options(self.net_d, options.path, "d")
         self.net_d.train()
         train = options.train
         if train.gan_opt is None:
-            raise _config_error(f"train.gan_opt: required by {self.model_type}")
+            raise ConfigError(f"train.gan_opt: required by {self.model_type}")
         cri_gan = build_loss(train.gan_opt, device=device)
         if not isinstance(cri_gan, GANLoss):
-            raise _config_error(
+            raise ConfigError(
                 f"train.gan_opt.type: {self.model_type} needs a GANLoss, got {train.gan_opt.type!r}"
             )
         self.cri_gan = cri_gan
         self.net_d_iters = int(train.net_d_iters)
         self.net_d_init_iters = int(train.net_d_init_iters)
         if self.net_d_iters < 1:
-            raise _config_error(f"train.net_d_iters: must be >= 1, got {self.net_d_iters}")
+            raise ConfigError(f"train.net_d_iters: must be >= 1, got {self.net_d_iters}")
 
     def check_losses(self) -> None:
         """GAN tasks may train with the adversarial loss alone."""
@@ -107,7 +109,7 @@ class SRGANModel(SRModel):
         lq = self.generator_input(self.net_g, pair.lq)
         logs: dict[str, Tensor] = {}
         if self.generator_steps(ctx.iteration):
-            net_d = bare_module(self.net_d)
+            net_d = unwrap(self.net_d)
             params = list(net_d.parameters())
             trainable = [p.requires_grad for p in params]
             net_d.requires_grad_(False)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
+from realsr.train.ema import unwrap
+
 if TYPE_CHECKING:
     from realsr.config import PathOptions
 
@@ -50,17 +52,6 @@ class LoadReport:
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
     mismatched: tuple[str, ...]
-
-
-def bare_module(net: nn.Module) -> nn.Module:
-    """The module inside DDP / DataParallel / ``torch.compile`` wrappers (``net`` if none)."""
-    while True:
-        inner = getattr(net, "module", None)
-        if not isinstance(inner, nn.Module):
-            inner = getattr(net, "_orig_mod", None)
-        if not isinstance(inner, nn.Module):
-            return net
-        net = inner
 
 
 def _read_state(path: Path, param_key: str | None, option: str) -> tuple[dict[str, Tensor], str]:
@@ -143,7 +134,7 @@ def load_pretrained(
     if not path.is_file():
         raise FileNotFoundError(f"{path}: pretrained network not found (set by {option})")
     state, key = _read_state(path, param_key, option)
-    target = bare_module(net)
+    target = unwrap(net)
     own = target.state_dict()
     missing = tuple(sorted(set(own) - set(state)))
     unexpected = tuple(sorted(set(state) - set(own)))
@@ -208,4 +199,4 @@ def load_pretrained_from_options(
     )
 
 
-__all__ = ["LoadReport", "bare_module", "load_pretrained", "load_pretrained_from_options"]
+__all__ = ["LoadReport", "load_pretrained", "load_pretrained_from_options"]

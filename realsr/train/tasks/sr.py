@@ -15,8 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from realsr.archs import crop_padding, pad_to_multiple
+from realsr.config import ConfigError
+from realsr.train.ema import unwrap
 from realsr.train.task import StepContext, Task
-from realsr.train.tasks.build import _config_error, build_loss, build_network
+from realsr.train.tasks.build import build_loss, build_network
 from realsr.train.tasks.degradation import (
     PairMaker,
     TrainingPair,
@@ -24,7 +26,7 @@ from realsr.train.tasks.degradation import (
     pipeline_from_options,
     pool_from_options,
 )
-from realsr.train.tasks.pretrained import bare_module, load_pretrained_from_options
+from realsr.train.tasks.pretrained import load_pretrained_from_options
 
 if TYPE_CHECKING:
     from realsr.config import TrainOptions, TypedSection
@@ -69,7 +71,7 @@ class SRModel(Task):
     def check_losses(self) -> None:
         """Refuse a configuration without any generator loss."""
         if self.cri_pix is None and self.cri_perceptual is None:
-            raise _config_error(
+            raise ConfigError(
                 f"train.pixel_opt: {self.model_type} needs train.pixel_opt or "
                 "train.perceptual_opt (both are missing)"
             )
@@ -108,7 +110,7 @@ class SRModel(Task):
 
     def generator_input(self, net: nn.Module, lq: Tensor) -> Tensor:
         """``lq``, enlarged by MATLAB bicubic first for pre-upsampling nets (SRCNN, VDSR)."""
-        if getattr(bare_module(net), "input_upsampling", None) == "bicubic":
+        if getattr(unwrap(net), "input_upsampling", None) == "bicubic":
             from degrade.functional.imresize import imresize
 
             return imresize(lq, scale=self.scale).clamp(0, 1)
@@ -148,7 +150,7 @@ class SRModel(Task):
     @torch.no_grad()
     def validation_step(self, batch: dict[str, Any], generator: nn.Module) -> dict[str, Tensor]:
         lq, gt = self.pairs.validation_input(batch, seed=int(self.options.manual_seed))
-        net = bare_module(generator)
+        net = unwrap(generator)
         x = self.generator_input(net, lq)
         x, pad = pad_to_multiple(x, int(getattr(net, "size_multiple", 1)))
         out_scale = int(getattr(net, "output_scale", self.scale))
