@@ -244,6 +244,16 @@ class Trainer:
                 self.ema.load_state_dict(state["ema"])
             elif state is not None:
                 self.logger.warning(f"{self.resume_path}: no EMA state; EMA restarts from net_g")
+            elif o.path.pretrain_network_g is not None:  # BasicSR starts the EMA from params_ema
+                from .tasks.pretrained import load_pretrained
+
+                load_pretrained(
+                    self.ema.module,
+                    o.path.pretrain_network_g,
+                    param_key="params_ema",
+                    strict=o.path.strict_load_g,
+                    option="path.pretrain_network_g",
+                )
         if o.train.compile:
             nets = {name: torch.compile(net) for name, net in nets.items()}  # type: ignore[misc]
         self.task.set_networks(nets)

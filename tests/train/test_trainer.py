@@ -272,3 +272,35 @@ def test_task_log_records_reach_train_log(root: Path) -> None:
     log = (root / "exp" / "train.log").read_text()
     assert "WARNING: pretrained: skipped conv_first" in log and "INFO: loaded net_g" in log
     assert not logging.getLogger("realsr").handlers  # detached after the run
+
+
+def test_pretrained_run_starts_net_g_from_param_key_and_the_ema_from_params_ema(
+    tmp_path: Path,
+) -> None:
+    from realsr.archs import build_model
+    from realsr.train.trainer import Trainer
+
+    from ._toy import make_images, toy_mapping
+
+    make_images(tmp_path / "hr")
+    args = dict(toy_mapping(tmp_path)["network_g"])
+    arch = args.pop("type")
+    torch.manual_seed(1)
+    params = build_model(arch, args).state_dict()
+    torch.manual_seed(2)
+    params_ema = build_model(arch, args).state_dict()
+    weights = tmp_path / "pretrained.pth"
+    torch.save({"params": params, "params_ema": params_ema}, weights)
+    options = toy_options(
+        tmp_path,
+        model_type="SRModel",
+        path__pretrain_network_g=str(weights),
+        path__param_key_g="params",
+        train__total_iter=1,
+    )
+    trainer = Trainer(options)  # the registry's SRModel task: builds and loads, no step yet
+    net_g = trainer.task.networks()["g"].state_dict()
+    ema = trainer.ema.module.state_dict()
+    for key in params:
+        assert torch.equal(net_g[key], params[key])
+        assert torch.equal(ema[key], params_ema[key])
