@@ -53,8 +53,10 @@ Both generators and discriminators start from the same random weights (ours, cop
 reference networks, whose state-dict names are the same).
 
 Timing: ``--warmup`` untimed iterations per side, then ``--rounds`` rounds; in each round every
-measurement is one call timed with ``torch.utils.benchmark.Timer.timeit(1)`` (a step takes
-seconds), sides interleaved and the order alternating between rounds. Per round we also time the
+measurement is exactly one call timed with ``time.perf_counter`` (a step takes seconds and changes
+the networks, so ``torch.utils.benchmark``'s repeated calls per measurement do not fit; the thread
+count is set with ``torch.set_num_threads``), sides interleaved and the order alternating between
+rounds. Per round we also time the
 degradation alone on the same batch: ours = parameter sampling + USM of the GT + the pipeline +
 the paired crop (what ``training_step`` does before the networks run); reference = ``feed_data``.
 We report medians, min/max and IQR over rounds, iterations/s, the ratio reference / ours of the
@@ -88,7 +90,6 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 import torch
-import torch.utils.benchmark as tbench
 import yaml
 from torch import Tensor, nn
 
@@ -215,12 +216,17 @@ def write_random_vgg19(hub_dir: Path, seed: int) -> Path:
     return path
 
 
-def _timeit(fn: Callable[[], Any], threads: int) -> tuple[float, float]:
-    """Wall-clock seconds of one call (``torch.utils.benchmark``) and the process CPU seconds."""
-    timer = tbench.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
+def _timeit(fn: Callable[[], Any]) -> tuple[float, float]:
+    """Wall-clock seconds of exactly one call and the process CPU seconds it used.
+
+    Not ``torch.utils.benchmark.Timer``: its ``timeit`` / ``blocked_autorange`` run extra warm-up
+    calls for every measurement, which would advance a (stateful, seconds-long) training step
+    several iterations per timed one. Warm-up is done once, explicitly, by :func:`run`.
+    """
     cpu = time.process_time()
-    wall = float(timer.timeit(1).median)
-    return wall, time.process_time() - cpu
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _summary(samples: list[float]) -> dict[str, float]:
@@ -484,7 +490,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     losses: dict[str, dict[str, float]] = {}
 
     def measure(name: str, fn: Callable[[], Any]) -> None:
-        wall, cpu = _timeit(fn, args.threads)
+        wall, cpu = _timeit(fn)
         times[name].append(wall)
         cpu_times[name].append(cpu)
 
