@@ -76,10 +76,11 @@ def test_readme_lists_every_recipe() -> None:
     assert [p.name for p in RECIPES if f"| `{p.name}` |" not in table] == []
 
 
-def test_recipe_names_are_unique() -> None:
-    """Two recipes with one ``name`` would share an experiment folder."""
-    names = [yaml.safe_load(path.read_text())["name"] for path in RECIPES]
-    assert len(set(names)) == len(names)
+def test_recipe_names_are_the_file_names() -> None:
+    """A recipe's run goes to ``experiments/<file name without .yml>``: the folders are distinct
+    and the next stage of a two-stage recipe can name the previous one's models."""
+    names = {path.stem: yaml.safe_load(path.read_text())["name"] for path in RECIPES}
+    assert names == {stem: stem for stem in names}
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
