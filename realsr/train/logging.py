@@ -99,7 +99,7 @@ class TrainLogger:
 
     def _start_wandb(self, options: TrainOptions, wandb_options: Any) -> Any:
         try:
-            import wandb  # type: ignore[import-not-found]
+            import wandb
         except ImportError:
             self.info("wandb not installed; logger.wandb ignored")
             return None
