@@ -61,7 +61,7 @@ def build_dataloader(
 
     Training sets are loaded through a batch sampler (default: a single-rank
     :class:`TrainBatchSampler` from the options, starting at batch 0) with
-    ``num_worker_per_gpu`` workers (persistent when there are any) and ``pin_memory``;
+    ``num_worker_per_gpu`` workers (spawned, persistent when there are any) and ``pin_memory``;
     validation sets one image per batch, in order, in the main process.
 
     Args:
@@ -100,6 +100,9 @@ def build_dataloader(
         collate_fn=collate,
         worker_init_fn=_init_worker if workers > 0 else None,
         generator=generator,
+        # Workers start from a fresh interpreter: a forked copy of a process whose OpenCV or
+        # torch thread pools are running can deadlock (seen with cv2.setNumThreads in a worker).
+        multiprocessing_context="spawn" if workers > 0 else None,
     )
 
 

@@ -303,6 +303,12 @@ class Trainer:
             self._close()
 
     def _close(self) -> None:
+        # Stop the persistent loader workers now: left to garbage collection, their shutdown
+        # can wait out a 5 s timeout per worker.
+        iterator = getattr(getattr(self, "loader", None), "_iterator", None)
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if callable(shutdown):
+            shutdown()
         self._bridge.detach()
         if self.logger is not None:
             self.logger.close()
