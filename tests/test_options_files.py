@@ -23,7 +23,7 @@ from realsr.config import GAN_MODEL_TYPES, TrainOptions, TypedSection, load_opti
 from realsr.train.optim import LearningRates, build_optimizer
 from realsr.train.tasks import TASKS
 from tests._reference import REPO_ROOT, shared_dir
-from tests.train._toy import make_images
+from tests.realsr.train._toy import make_images
 
 CPU = torch.device("cpu")
 OPTIONS_DIR = REPO_ROOT / "options"

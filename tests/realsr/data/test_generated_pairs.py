@@ -13,7 +13,7 @@ from degrade.dataset_io import BASICSR_META, REALESRGAN_META
 from degrade.generate import generate_dataset
 from degrade.io import read_image
 from realsr.data import build_dataset
-from tests.data._helpers import dataset_options, random_rgb, write_rgb
+from tests.realsr.data._helpers import dataset_options, random_rgb, write_rgb
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from realsr.data import TrainBatchSampler, build_dataloader, build_dataset
-from tests.data._helpers import dataset_options, random_rgb, write_rgb
+from tests.realsr.data._helpers import dataset_options, random_rgb, write_rgb
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def dataset_options(
             "pixel_opt": {"type": "L1Loss"},
         },
     }
-    options = options_from_dict(mapping, source="tests/data")
+    options = options_from_dict(mapping, source="tests/realsr/data")
     return options.datasets["train" if phase == "train" else "val"]
 
 

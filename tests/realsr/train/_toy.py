@@ -2,7 +2,7 @@
 
 The toy task degrades HR crops on the device with the ``bicubic`` preset (per-sample keys, the
 run's seed), trains a 4-channel SRVGGNetCompact with L1 and can be told to produce a NaN loss at
-given iterations. ``python -m tests.train._toy OPTIONS.yml [--auto-resume] [--launcher pytorch]``
+given iterations. ``python -m tests.realsr.train._toy OPTIONS.yml [--auto-resume] [--launcher pytorch]``
 trains it in a subprocess (crash and DDP tests).
 """
 
@@ -24,7 +24,7 @@ import degrade
 from realsr.archs import build_model
 from realsr.train.task import StepContext, Task
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def make_images(folder: Path, count: int = 6, size: int = 24, seed: int = 0) -> Path:

@@ -17,7 +17,7 @@ from realsr.data.readers import (
     read_array,
     to_float,
 )
-from tests.data._helpers import random_rgb, write_rgb
+from tests.realsr.data._helpers import random_rgb, write_rgb
 
 
 def _encode(array: np.ndarray, suffix: str = ".png") -> bytes:

@@ -16,7 +16,7 @@ from realsr.data.commands import register
 from realsr.data.lmdb_writer import lmdb_key, make_lmdb
 from realsr.data.readers import LmdbReader, decode_image, lmdb_keys, read_lines
 from tests._reference import import_reference
-from tests.data._helpers import dataset_options, random_rgb, write_rgb
+from tests.realsr.data._helpers import dataset_options, random_rgb, write_rgb
 
 pytest.importorskip("lmdb")
 

@@ -231,7 +231,7 @@ def _train_subprocess(options_file: Path, *args: str, kill_at: int | None = None
         env[st.KILL_HOOK_ENV] = str(kill_at)
     env["PYTHONPATH"] = str(REPO_ROOT)
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.train._toy", str(options_file), *args],
+        [sys.executable, "-m", "tests.realsr.train._toy", str(options_file), *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

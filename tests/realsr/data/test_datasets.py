@@ -11,7 +11,7 @@ import torch
 from degrade.dataset_io import pad_to
 from degrade.seeding import derive_seed
 from realsr.data import ImageDataError, build_dataset
-from tests.data._helpers import as_float, dataset_options, random_rgb, write_rgb
+from tests.realsr.data._helpers import as_float, dataset_options, random_rgb, write_rgb
 
 SCALE = 4
 

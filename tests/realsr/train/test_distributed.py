@@ -71,7 +71,7 @@ def test_one_process_group_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _torchrun(options: Path, dump: Path, *extra: str) -> list[dict[str, Any]]:
-    """Train ``options`` in 2 gloo processes; returns each rank's dump (see tests.train._toy)."""
+    """Train ``options`` in 2 gloo processes; returns each rank's dump (see tests.realsr.train._toy)."""
     dump.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
     command = [
@@ -85,7 +85,7 @@ def _torchrun(options: Path, dump: Path, *extra: str) -> list[dict[str, Any]]:
         "--master_port",
         str(_free_port()),
         "-m",
-        "tests.train._toy",
+        "tests.realsr.train._toy",
         str(options),
         "--launcher",
         "pytorch",
