@@ -1160,7 +1160,8 @@ def apply_overrides(mapping: Mapping[str, Any], overrides: Iterable[str]) -> dic
     (``train:total_iter=10``). Values are parsed with ``yaml.safe_load`` (``null``, ``[1, 2]``,
     ``true``, ...); number-like strings such as ``1e-4`` become floats and ``None`` / ``none``
     null, as BasicSR reads them. Missing sections on the way are created; whether a key is valid
-    is checked when the mapping is loaded.
+    is checked when the mapping is loaded. ``datasets.<name>=null`` (other than ``train``) removes
+    that validation set.
 
     Args:
         mapping: the options as read from YAML.
@@ -1196,7 +1197,10 @@ def apply_overrides(mapping: Mapping[str, Any], overrides: Iterable[str]) -> dic
                 where = ".".join(parts[: depth + 1])
                 raise ConfigError(f"override {item!r}: {where} is {_show(child)}, not a section")
             node = child
-        node[parts[-1]] = value
+        if value is None and len(parts) == 2 and parts[0] == "datasets" and parts[1] != "train":
+            node.pop(parts[1], None)  # datasets.val=null drops that validation set
+        else:
+            node[parts[-1]] = value
     return result
 
 

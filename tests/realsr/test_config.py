@@ -760,6 +760,16 @@ def test_override_errors() -> None:
     assert never_evaluated.name == "__import__('os')"
 
 
+def test_a_null_override_drops_a_validation_set_but_not_the_training_set() -> None:
+    raw = tiny_sr()
+    assert "val" in raw["datasets"]
+    dropped = options_from_dict(apply_overrides(raw, ["datasets.val=null"]))
+    assert set(dropped.datasets) == {"train"}
+    kept = options_from_dict(raw)
+    assert set(kept.datasets) == {"train", "val"}
+    assert "datasets.train" in error_of(raw, ["datasets.train=null"])
+
+
 def test_load_options_applies_overrides(tmp_path: Path) -> None:
     path = tmp_path / "opt.yml"
     path.write_text(yaml.safe_dump(tiny_sr()))
