@@ -54,7 +54,8 @@ def _time_once(fn: Callable[[], Any], threads: int, min_run_time: float) -> floa
     return float(timer.blocked_autorange(min_run_time=min_run_time).median)
 
 
-def _summary(samples: list[float]) -> dict[str, float]:
+def summarize(samples: list[float]) -> dict[str, float]:
+    """Median, min, max and interquartile range (seconds) of timing samples."""
     q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
     return {
         "median_s": statistics.median(samples),
@@ -86,11 +87,11 @@ def compare(case: Case, *, rounds: int = 7, threads: int = 2, min_run_time: floa
         "group": case.group,
         "name": case.name,
         "shape": case.shape,
-        "ours": _summary(ours),
+        "ours": summarize(ours),
     }
     if ref:
         record["reference_name"] = case.reference_name
-        record["reference"] = _summary(ref)
+        record["reference"] = summarize(ref)
         record["speedup"] = record["reference"]["median_s"] / record["ours"]["median_s"]
     return record
 

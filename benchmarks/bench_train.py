@@ -74,8 +74,6 @@ import contextlib
 import copy
 import functools
 import os
-import random
-import statistics
 import sys
 import tempfile
 import time
@@ -93,7 +91,8 @@ import torch
 import yaml
 from torch import Tensor, nn
 
-from benchmarks._common import REPO_ROOT, install_reference_shim, write_results
+from benchmarks._common import REPO_ROOT, install_reference_shim, summarize, write_results
+from benchmarks.reference_realesrgan import seed_everything
 
 OPTIONS_FILE = (
     REPO_ROOT.parent / "shared" / "reference" / "realesrgan_options" / "train_realesrgan_x4plus.yml"
@@ -227,24 +226,6 @@ def _timeit(fn: Callable[[], Any]) -> tuple[float, float]:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start, time.process_time() - cpu
-
-
-def _summary(samples: list[float]) -> dict[str, float]:
-    q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
-    return {
-        "median_s": statistics.median(samples),
-        "min_s": min(samples),
-        "max_s": max(samples),
-        "iqr_s": q[2] - q[0],
-        "rounds": len(samples),
-    }
-
-
-def seed_everything(seed: int) -> None:
-    """Seed ``random``, NumPy's global state and torch (what the reference draws from)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002  (the reference draws from the global state)
-    torch.manual_seed(seed)
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -543,8 +524,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 + ", ".join(f"{k} {_fmt(v[-1])}" for k, v in times.items()),
                 flush=True,
             )
-    summaries = {k: _summary(v) for k, v in times.items()}
-    cpu = {k: _summary(v) for k, v in cpu_times.items()}
+    summaries = {k: summarize(v) for k, v in times.items()}
+    cpu = {k: summarize(v) for k, v in cpu_times.items()}
     ours_step, ref_step = summaries["ours_step"], summaries["reference_step"]
     return {
         "name": "realesrgan_x4plus training step",
