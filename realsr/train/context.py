@@ -14,13 +14,14 @@ loss is the scaler's ordinary business (it skips the step and lowers the scale) 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from .distributed import DistInfo, all_ranks_true
+from .task import GradientStep
 
 PRECISIONS: dict[str, torch.dtype | None] = {
     "no": None,
@@ -94,17 +95,27 @@ class TrainStepContext:
         Returns:
             Whether the step was applied (under fp16 the scaler may still skip an overflow).
         """
+        with self.optimizing(name) as step:
+            step.backward(loss)
+        return step.applied
+
+    @contextlib.contextmanager
+    def optimizing(self, name: str) -> Iterator[GradientStep]:
+        """One step of optimizer ``name`` over the losses backwarded in the block (see
+        :meth:`realsr.train.task.StepContext.optimizing`); decided as :meth:`optimize`."""
         if name not in self.optimizers:
             raise KeyError(f"no optimizer {name!r} (known: {', '.join(sorted(self.optimizers))})")
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
-        ok = torch.isfinite(loss.detach()).all()
+        step = GradientStep(None if self.scaler is None else self.scaler.scale)
+        yield step
+        step.applied = self._apply(name, optimizer, step.require_loss(name))
+
+    def _apply(self, name: str, optimizer: torch.optim.Optimizer, ok: Tensor) -> bool:
+        """Clip, agree across ranks, and step (or skip and count a bad step)."""
         if self.scaler is not None:
-            self.scaler.scale(loss).backward()
             self.scaler.unscale_(optimizer)  # records overflow for this optimizer's step
             self._scaled_this_iteration = True
-        else:
-            loss.backward()
         reason = "non-finite loss"
         if self.grad_clip is not None:
             norm = torch.nn.utils.clip_grad_norm_(self._params(name), self.grad_clip)

@@ -26,7 +26,7 @@ degradation key of each sample), optionally ``lq`` (B, 3, H/s, W/s), and ``gt_pa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
@@ -34,6 +34,37 @@ from torch import Tensor, nn
 
 if TYPE_CHECKING:
     from realsr.config import TrainOptions
+
+
+class GradientStep:
+    """The losses of one optimizer step, backwarded one at a time (see
+    :meth:`StepContext.optimizing`).
+
+    Args:
+        scale: Applied to each loss before its backward pass (the fp16 grad scaler), or ``None``.
+
+    Attributes:
+        finite: Whether every loss so far was finite (a 0-d bool tensor; ``None`` before the
+            first), read once when the step is decided, so no host synchronisation per loss.
+        applied: Whether the optimizer stepped (set when the ``optimizing`` block ends).
+    """
+
+    def __init__(self, scale: Callable[[Tensor], Tensor] | None = None) -> None:
+        self._scale = scale
+        self.finite: Tensor | None = None
+        self.applied = False
+
+    def backward(self, loss: Tensor) -> None:
+        """Accumulate the gradients of a scalar ``loss``."""
+        ok = torch.isfinite(loss.detach()).all()
+        self.finite = ok if self.finite is None else self.finite & ok
+        (loss if self._scale is None else self._scale(loss)).backward()
+
+    def require_loss(self, name: str) -> Tensor:
+        """``finite``, or an error naming optimizer ``name`` when no loss was backwarded."""
+        if self.finite is None:
+            raise RuntimeError(f"optimizing({name!r}): the block backwarded no loss")
+        return self.finite
 
 
 class StepContext(Protocol):
@@ -55,6 +86,22 @@ class StepContext(Protocol):
         Zeroes that optimizer's gradients first, scales the loss under fp16, clips gradients when
         configured, and applies the step only when the loss and gradients are finite (under DDP
         all ranks agree first). Returns whether the step was applied.
+        """
+        ...
+
+    def optimizing(self, name: str) -> contextlib.AbstractContextManager[GradientStep]:
+        """One step of optimizer ``name`` over several losses, each backwarded as it is ready.
+
+        ``optimize(name, a + b)`` keeps the graphs of ``a`` and ``b`` alive together; backwarding
+        ``a`` before building ``b`` frees the first graph early (BasicSR's discriminator step), which
+        saves memory and, on large activations, time. The gradients accumulate; on leaving the
+        block the step is decided and applied as by :meth:`optimize` (an exception inside the block
+        skips it)::
+
+            with ctx.optimizing("d") as step:
+                step.backward(loss_on_real)
+                step.backward(loss_on_fake)
+            step.applied  # whether the optimizer stepped
         """
         ...
 
@@ -126,13 +173,21 @@ class PlainStepContext:
         yield
 
     def optimize(self, name: str, loss: Tensor) -> bool:
+        with self.optimizing(name) as step:
+            step.backward(loss)
+        return step.applied
+
+    @contextlib.contextmanager
+    def optimizing(self, name: str) -> Iterator[GradientStep]:
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
-        if not bool(torch.isfinite(loss)):
-            return False
-        loss.backward()
-        optimizer.step()
-        return True
+        step = GradientStep()
+        yield step
+        if bool(step.require_loss(name)):
+            optimizer.step()
+            step.applied = True
+        else:
+            optimizer.zero_grad(set_to_none=True)
 
 
-__all__ = ["PlainStepContext", "StepContext", "Task"]
+__all__ = ["GradientStep", "PlainStepContext", "StepContext", "Task"]

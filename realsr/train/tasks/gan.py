@@ -8,7 +8,8 @@ One iteration, as BasicSR's ``SRGANModel.optimize_parameters``:
    (``l_g_pix``, ``l_g_percep``, ``l_g_style``, ``l_g_gan``). Otherwise the generator output is
    still computed (without gradients) for the discriminator.
 2. Discriminator step, every iteration: on the real images, then on ``output.detach()``
-   (``l_d_real``, ``l_d_fake``, ``out_d_real``, ``out_d_fake``).
+   (``l_d_real``, ``l_d_fake``, ``out_d_real``, ``out_d_fake``), each term backwarded before the
+   next forward pass (one optimizer step), so only one discriminator graph is alive at a time.
 
 During the generator step the discriminator is called unwrapped (outside DDP): its weights are
 frozen there, so it has no gradients to synchronise.
@@ -88,15 +89,22 @@ class SRGANModel(SRModel):
         """The generator's adversarial term (``l_g_gan``): fakes scored as real."""
         return self.cri_gan(net_d(output).float(), True, is_disc=False)
 
-    def discriminator_losses(
-        self, fake: Tensor, real: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(l_d_real, l_d_fake, real_pred, fake_pred)``: real images first, then fakes."""
-        real_pred = self.net_d(real).float()
-        fake_pred = self.net_d(fake).float()
-        l_real = self.cri_gan(real_pred, True, is_disc=True)
-        l_fake = self.cri_gan(fake_pred, False, is_disc=True)
-        return l_real, l_fake, real_pred, fake_pred
+    def discriminator_step(self, fake: Tensor, real: Tensor, ctx: StepContext) -> dict[str, Tensor]:
+        """One discriminator step: real images first, then fakes, each backwarded in turn.
+
+        Returns:
+            The logs ``l_d_real``, ``l_d_fake``, ``out_d_real``, ``out_d_fake``.
+        """
+        with ctx.optimizing("d") as step:
+            with ctx.autocast():
+                real_pred = self.net_d(real).float()
+                l_real = self.cri_gan(real_pred, True, is_disc=True)
+            step.backward(l_real)
+            with ctx.autocast():
+                fake_pred = self.net_d(fake).float()
+                l_fake = self.cri_gan(fake_pred, False, is_disc=True)
+            step.backward(l_fake)
+        return _discriminator_logs(l_real, l_fake, real_pred, fake_pred)
 
     # -- one iteration ----------------------------------------------------------------------- #
     def generator_steps(self, iteration: int) -> bool:
@@ -128,17 +136,7 @@ class SRGANModel(SRModel):
         else:
             with torch.no_grad(), ctx.autocast():
                 output = self.net_g(lq)
-        with ctx.autocast():
-            l_d_real, l_d_fake, real_pred, fake_pred = self.discriminator_losses(
-                output.detach(), gan_gt
-            )
-        # One backward of the sum: each term depends only on its own forward pass, so the
-        # gradients equal those of BasicSR's two separate backward passes.
-        ctx.optimize("d", l_d_real + l_d_fake)
-        logs["l_d_real"] = l_d_real.detach()
-        logs["l_d_fake"] = l_d_fake.detach()
-        logs["out_d_real"] = real_pred.detach().mean()
-        logs["out_d_fake"] = fake_pred.detach().mean()
+        logs.update(self.discriminator_step(output.detach(), gan_gt, ctx))
         return logs
 
 
@@ -150,8 +148,9 @@ class ESRGANModel(SRGANModel):
     (:meth:`realsr.losses.GANLoss.relativistic_discriminator_loss`).
 
     The discriminator step evaluates the fakes once (BasicSR evaluates them twice with identical
-    results), so batch-norm running statistics of a discriminator see one fewer update per
-    iteration; the weights and losses are the same.
+    results) and backwards the sum of both terms, which need each other's predictions; batch-norm
+    running statistics of a discriminator see one fewer update per iteration; the weights and
+    losses are the same.
     """
 
     model_type: ClassVar[str] = "ESRGANModel"
@@ -162,13 +161,25 @@ class ESRGANModel(SRGANModel):
         fake_pred = net_d(output).float()
         return self.cri_gan.relativistic_generator_loss(real_pred, fake_pred)
 
-    def discriminator_losses(
-        self, fake: Tensor, real: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        real_pred = self.net_d(real).float()
-        fake_pred = self.net_d(fake).float()
-        l_real, l_fake = self.cri_gan.relativistic_discriminator_loss(real_pred, fake_pred)
-        return l_real, l_fake, real_pred, fake_pred
+    def discriminator_step(self, fake: Tensor, real: Tensor, ctx: StepContext) -> dict[str, Tensor]:
+        with ctx.optimizing("d") as step:
+            with ctx.autocast():
+                real_pred = self.net_d(real).float()
+                fake_pred = self.net_d(fake).float()
+                l_real, l_fake = self.cri_gan.relativistic_discriminator_loss(real_pred, fake_pred)
+            step.backward(l_real + l_fake)
+        return _discriminator_logs(l_real, l_fake, real_pred, fake_pred)
+
+
+def _discriminator_logs(
+    l_real: Tensor, l_fake: Tensor, real_pred: Tensor, fake_pred: Tensor
+) -> dict[str, Tensor]:
+    return {
+        "l_d_real": l_real.detach(),
+        "l_d_fake": l_fake.detach(),
+        "out_d_real": real_pred.detach().mean(),
+        "out_d_fake": fake_pred.detach().mean(),
+    }
 
 
 __all__ = ["ESRGANModel", "SRGANModel"]

@@ -3,7 +3,9 @@ generator/discriminator schedule, the pair pool state, validation and configurat
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from degrade.functional import usm_sharp
 from realsr.config import ConfigError, TrainOptions, options_from_dict
 from realsr.data.crop import paired_random_crop
 from realsr.registry import RegistryError
-from realsr.train.task import PlainStepContext
+from realsr.train.task import GradientStep, PlainStepContext
 from realsr.train.tasks import (
     TASKS,
     ESRGANModel,
@@ -102,13 +104,14 @@ class RecordingContext(PlainStepContext):
         self.steps: list[str] = []
         self.d_grads_at_g_step: list[bool] = []
 
-    def optimize(self, name: str, loss: Tensor) -> bool:
+    @contextlib.contextmanager
+    def optimizing(self, name: str) -> Iterator[GradientStep]:
         self.steps.append(name)
-        applied = super().optimize(name, loss)
+        with super().optimizing(name) as step:
+            yield step
         if name == "g" and "d" in self.task.networks():
             d = self.task.networks()["d"]
             self.d_grads_at_g_step.append(any(p.grad is not None for p in d.parameters()))
-        return applied
 
 
 def snapshot(net: nn.Module) -> dict[str, Tensor]:

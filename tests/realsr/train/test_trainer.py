@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from realsr.train.context import TrainStepContext
+from realsr.train.task import PlainStepContext
 
 from ._toy import run_trainer, toy_options
 
@@ -89,6 +90,71 @@ def test_fp16_scaler_on_cpu_steps_and_treats_overflow_as_the_scaler_s_business()
     assert torch.equal(net.weight, stepped)
     assert ctx.scaler.get_scale() == scale * 0.5
     assert ctx.skipped == []
+
+
+def _contexts(net_opt: tuple[nn.Linear, torch.optim.SGD], mixed_precision: str) -> Any:
+    opt = net_opt[1]
+    if mixed_precision == "plain":
+        return PlainStepContext({"g": opt}, device=torch.device("cpu"))
+    return TrainStepContext(
+        {"g": opt}, device=torch.device("cpu"), seed=0, mixed_precision=mixed_precision
+    )
+
+
+@pytest.mark.parametrize("mixed_precision", ["no", "fp16", "plain"])
+def test_optimizing_two_losses_in_turn_equals_one_step_on_their_sum(mixed_precision: str) -> None:
+    summed, separate = _linear(), _linear()
+    x, y = torch.randn(5, 4), torch.randn(3, 4)
+    ctx_sum = _contexts(summed, mixed_precision)
+    ctx_sep = _contexts(separate, mixed_precision)
+    net_sum, net_sep = summed[0], separate[0]
+    assert ctx_sum.optimize("g", net_sum(x).square().mean() + net_sum(y).abs().mean())
+    with ctx_sep.optimizing("g") as step:
+        step.backward(net_sep(x).square().mean())
+        grads_after_first = [p.grad.clone() for p in net_sep.parameters()]
+        step.backward(net_sep(y).abs().mean())
+    assert step.applied
+    assert any(g.abs().sum() > 0 for g in grads_after_first)  # the first backward ran in place
+    for p, q in zip(net_sum.parameters(), net_sep.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mixed_precision", ["no", "plain"])
+def test_optimizing_skips_the_step_when_any_loss_is_not_finite(mixed_precision: str) -> None:
+    net, opt = _linear()
+    ctx = _contexts((net, opt), mixed_precision)
+    before = net.weight.detach().clone()
+    with ctx.optimizing("g") as step:
+        step.backward(net(torch.ones(2, 4)).square().mean())
+        step.backward(net(torch.ones(2, 4)).sum() * float("nan"))
+    assert not step.applied
+    assert torch.equal(net.weight, before)
+    assert all(p.grad is None for p in net.parameters())
+    if mixed_precision == "no":
+        assert ctx.skipped == [(0, "g", "non-finite loss")]
+
+
+@pytest.mark.parametrize("mixed_precision", ["no", "plain"])
+def test_optimizing_does_not_step_after_an_error_or_without_a_loss(mixed_precision: str) -> None:
+    net, opt = _linear()
+    ctx = _contexts((net, opt), mixed_precision)
+    before = net.weight.detach().clone()
+
+    def failing_block() -> None:
+        with ctx.optimizing("g") as step:
+            step.backward(net(torch.ones(2, 4)).square().mean())
+            raise ZeroDivisionError
+
+    def empty_block() -> None:
+        with ctx.optimizing("g"):
+            pass
+
+    with pytest.raises(ZeroDivisionError):
+        failing_block()
+    assert torch.equal(net.weight, before)
+    with pytest.raises(RuntimeError, match=r"optimizing\('g'\): the block backwarded no loss"):
+        empty_block()
+    assert torch.equal(net.weight, before)
 
 
 def test_bf16_autocast_without_scaler_and_unknown_precision() -> None:
