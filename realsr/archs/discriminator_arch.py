@@ -16,7 +16,9 @@ from ._base import SRArch, check_choice, check_positive
 
 
 def _lrelu(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, 0.2)
+    """Leaky ReLU in place: every call site passes a fresh conv / norm / linear output, which
+    no backward pass needs (in-place saves an activation-sized allocation per layer)."""
+    return F.leaky_relu(x, 0.2, inplace=True)
 
 
 def _up2(x: torch.Tensor) -> torch.Tensor:

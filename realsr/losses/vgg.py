@@ -181,9 +181,16 @@ class VGG19Features(nn.Module):
         if self.use_input_norm:
             x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         out: dict[str, Tensor] = {}
+        returned = False  # whether x is a returned activation (then the next ReLU copies)
         for name, layer in zip(self.layer_names, self.features, strict=True):
-            x = layer(x)
-            if name in wanted:
+            if isinstance(layer, nn.ReLU):
+                # In place on a convolution output (its backward does not need it) unless that
+                # output is returned as a ``convX_Y`` feature.
+                x = torch.relu(x) if returned else torch.relu_(x)
+            else:
+                x = layer(x)
+            returned = name in wanted
+            if returned:
                 out[name] = x
                 if len(out) == len(wanted):
                     break

@@ -13,7 +13,8 @@ Lifecycle::
     nets = task.networks()            # {"g": net_g, "d": net_d}; the Trainer may wrap values in DDP
     task.set_networks(wrapped)        # ... and hands the wrapped modules back
     for each iteration:
-        logs = task.training_step(batch, ctx)      # calls ctx.optimize("g", loss_g) etc.
+        logs = task.training_step(batch, ctx)      # calls ctx.optimize("g", loss_g), or
+                                                   # ctx.optimizing("d") for losses in turn
     for each validation batch:
         sr = task.validation_step(batch, generator)   # generator = EMA copy of net_g if any
 

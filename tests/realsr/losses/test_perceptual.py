@@ -206,3 +206,30 @@ def test_parity_with_basicsr(
     total_ref.backward()  # type: ignore[union-attr]
     total_ours.backward()  # type: ignore[union-attr]
     torch.testing.assert_close(pred_ours.grad, pred_ref.grad, rtol=1e-4, atol=1e-9)
+
+
+def test_in_place_relus_leave_returned_conv_features_and_gradients_intact(vgg_file: Path) -> None:
+    vgg = VGG19Features(last_layer="conv2_2")
+    vgg.load_torchvision_weights(vgg_file)
+    x = torch.rand(2, 3, 12, 12, requires_grad=True)
+    x_before = x.detach().clone()
+    names = ["conv1_1", "relu1_1", "conv1_2", "conv2_2"]
+    feats = vgg(x, names)
+    assert torch.equal(x.detach(), x_before)  # the input is never modified
+    # Reference: every layer out of place.
+    expected, h = {}, (x - vgg.mean) / vgg.std
+    for name, layer in zip(vgg.layer_names, vgg.features, strict=True):
+        h = torch.relu(h) if isinstance(layer, torch.nn.ReLU) else layer(h)
+        if name in names:
+            expected[name] = h
+    assert (feats["conv1_1"] < 0).any()  # pre-activation features keep their negatives
+    for name in names:
+        torch.testing.assert_close(feats[name], expected[name], rtol=0, atol=0)
+    weights = torch.rand(len(names))
+    (grad,) = torch.autograd.grad(
+        sum(w * feats[n].sum() for w, n in zip(weights, names, strict=True)), x
+    )
+    (want,) = torch.autograd.grad(
+        sum(w * expected[n].sum() for w, n in zip(weights, names, strict=True)), x
+    )
+    torch.testing.assert_close(grad, want)
