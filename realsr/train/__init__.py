@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .task import PlainStepContext, StepContext, Task
+from .task import GradientStep, PlainStepContext, StepContext, Task
 
 if TYPE_CHECKING:
     from .trainer import Trainer, TrainingError, train
@@ -23,4 +23,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["PlainStepContext", "StepContext", "Task", "Trainer", "TrainingError", "train"]
+__all__ = [
+    "GradientStep",
+    "PlainStepContext",
+    "StepContext",
+    "Task",
+    "Trainer",
+    "TrainingError",
+    "train",
+]
