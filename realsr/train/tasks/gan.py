@@ -147,10 +147,10 @@ class ESRGANModel(SRGANModel):
     the real predictions detached; the discriminator terms carry BasicSR's 0.5 factors
     (:meth:`realsr.losses.GANLoss.relativistic_discriminator_loss`).
 
-    The discriminator step evaluates the fakes once (BasicSR evaluates them twice with identical
-    results) and backwards the sum of both terms, which need each other's predictions; batch-norm
-    running statistics of a discriminator see one fewer update per iteration; the weights and
-    losses are the same.
+    The discriminator step runs BasicSR's three forward passes in its order: the fakes without
+    gradients (for the mean the real term is relative to), the reals (backwarded), then the fakes
+    again (backwarded), so one graph is alive at a time and batch-norm running statistics see the
+    same updates as in BasicSR.
     """
 
     model_type: ClassVar[str] = "ESRGANModel"
@@ -162,12 +162,18 @@ class ESRGANModel(SRGANModel):
         return self.cri_gan.relativistic_generator_loss(real_pred, fake_pred)
 
     def discriminator_step(self, fake: Tensor, real: Tensor, ctx: StepContext) -> dict[str, Tensor]:
+        relativistic = self.cri_gan.relativistic_discriminator_loss
         with ctx.optimizing("d") as step:
+            with torch.no_grad(), ctx.autocast():
+                fake_reference = self.net_d(fake).float()
             with ctx.autocast():
                 real_pred = self.net_d(real).float()
+                l_real, _ = relativistic(real_pred, fake_reference)
+            step.backward(l_real)
+            with ctx.autocast():
                 fake_pred = self.net_d(fake).float()
-                l_real, l_fake = self.cri_gan.relativistic_discriminator_loss(real_pred, fake_pred)
-            step.backward(l_real + l_fake)
+                _, l_fake = relativistic(real_pred.detach(), fake_pred)
+            step.backward(l_fake)
         return _discriminator_logs(l_real, l_fake, real_pred, fake_pred)
 
 
