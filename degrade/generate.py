@@ -101,6 +101,7 @@ from degrade.dataset_io import (
     temp_path,
     write_atomic,
 )
+from degrade.devices import device_argument
 from degrade.functional.sharpen import usm_sharp
 from degrade.io import ImageReadError, read_image, to_uint8_array
 from degrade.presets import Pipeline, SpecError, load_pipeline
@@ -796,7 +797,9 @@ def register(sub: Any) -> None:
         "--crop", type=int, default=0, help="GT crop size (multiple of the scale); 0: whole images"
     )
     parser.add_argument("--variants", type=int, default=1, help="pairs per image")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--device", type=device_argument, default="cpu", help="cpu, cuda, cuda:1, ..."
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument(
         "--workers", type=int, default=0, help="worker processes for I/O and encoding (0: none)"

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from degrade.devices import default_device, device_argument
 from degrade.functional.imresize import imresize
 from degrade.io import ImageReadError, list_images, read_image, write_bytes_atomic
 from realsr.metrics.niqe import niqe
@@ -472,7 +473,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--weights-dir", default=None, help="folder of zoo weights (default $REALSR_WEIGHTS)"
     )
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument(
+        "--device",
+        type=device_argument,
+        default=default_device(),
+        help="cpu, cuda, cuda:1, ... (default: cuda if available, else cpu)",
+    )
     p.set_defaults(run=run_evaluate)
 
 

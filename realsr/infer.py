@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from degrade.devices import default_device, device_argument
 from realsr.image_io import ImageFileError, load_image, save_image
 from realsr.tiling import upscale_tiled
 
@@ -425,7 +426,12 @@ def register(sub: Any) -> None:
         "--dtype", choices=sorted(PRECISIONS), default="fp32", help="inference precision"
     )
     p.add_argument("--fp32", action="store_true", help="force fp32 (same as --dtype fp32)")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument(
+        "--device",
+        type=device_argument,
+        default=default_device(),
+        help="cpu, cuda, cuda:1, ... (default: cuda if available, else cpu)",
+    )
     p.add_argument(
         "--denoise-strength", type=float, default=None, help="realesr-general-x4v3 only: 0..1"
     )

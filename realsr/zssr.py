@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from degrade.devices import default_device, device_argument
 from degrade.functional import (
     add_gaussian_noise,
     filter2d_separable,
@@ -701,7 +702,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--steps", type=_parse_steps, default=None, help="cumulative scales, e.g. 1.5,2.5"
     )
-    p.add_argument("--device", default=None, help="torch device (default: cpu)")
+    p.add_argument(
+        "--device",
+        type=device_argument,
+        default=default_device(),
+        help="cpu, cuda, cuda:1, ... (default: cuda if available, else cpu)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_cli)
