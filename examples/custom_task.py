@@ -6,7 +6,7 @@ task is based on); the Trainer builds your task through ``task_factory``, and ev
 (data loading, EMA, checkpoints, resume, validation, logging, DDP, mixed precision) stays the
 Trainer's. Run from the repository root::
 
-    python examples/custom_task.py -opt options/demo_x4_cpu.yml --set train.total_iter=50
+    python examples/custom_task.py options/demo_x4_cpu.yml train.total_iter=50
 
 The new term is logged as ``l_fft`` beside ``l_pix`` (console, ``metrics.jsonl``, TensorBoard).
 See docs/training.md, "A task of your own".
@@ -46,20 +46,14 @@ class FourierLossESRNet(RealESRNetModel):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-opt", required=True, metavar="FILE.yml", help="options file")
+    parser.add_argument("options", metavar="FILE.yml", help="options file")
     parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted overrides, as `realsr train --set`",
+        "overrides", nargs="*", metavar="KEY=VALUE", help="as `realsr train --set KEY=VALUE`"
     )
     args = parser.parse_args(argv)
-    options = load_options(args.opt, overrides=args.overrides)
+    options = load_options(args.options, overrides=args.overrides)
     if options.model_type != FourierLossESRNet.model_type:
-        parser.error(f"-opt: model_type must be {FourierLossESRNet.model_type}")
+        parser.error(f"{args.options}: model_type must be {FourierLossESRNet.model_type}")
     Trainer(options, task_factory=FourierLossESRNet).run()
     return 0
 

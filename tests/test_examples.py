@@ -52,10 +52,10 @@ def test_custom_task_trains_with_the_demo_options(
         "logger.print_freq=1",
         "logger.save_checkpoint_freq=2",
     ]
-    assert example.main(["-opt", "options/demo_x4_cpu.yml", "--set", *overrides]) == 0
+    assert example.main(["options/demo_x4_cpu.yml", *overrides]) == 0
     assert (root / "models" / "net_g_latest.pth").is_file()
     logged = [json.loads(line) for line in (root / "metrics.jsonl").read_text().splitlines()]
     losses = [entry["losses"] for entry in logged]
     assert len(losses) == 2 and all(loss["l_fft"] > 0 and "l_pix" in loss for loss in losses)
     with pytest.raises(SystemExit):
-        example.main(["-opt", "options/train_MSRResNet_x4.yml"])  # another model_type
+        example.main(["options/train_MSRResNet_x4.yml"])  # another model_type
