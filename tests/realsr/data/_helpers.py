@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 
 from realsr.config import DatasetOptions, options_from_dict
+from realsr.data.commands import register
 
 
 def dataset_options(
@@ -65,3 +67,11 @@ def as_float(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) integer RGB -> (3, H, W) float32 in [0, 1], as the datasets return it."""
     peak = 65535.0 if rgb.dtype == np.uint16 else 255.0
     return np.ascontiguousarray((rgb.astype(np.float32) / np.float32(peak)).transpose(2, 0, 1))
+
+
+def run_data_command(*argv: str) -> int:
+    """Run ``realsr make-lmdb`` / ``extract-subimages`` arguments; returns the exit status."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return int(args.run(args))

@@ -216,32 +216,21 @@ def test_paired_meta_info_file_and_realesrgan_meta(tmp_path: Path) -> None:
     )
     assert len(basicsr) == 1
     np.testing.assert_array_equal(basicsr[0]["lq"].numpy(), as_float(pairs["p2"][1]))
-    realesrgan = build_dataset(
-        dataset_options(
-            "RealESRGANPairedDataset",
-            phase="val",
-            dataroot_gt=tmp_path,
-            dataroot_lq=tmp_path,
-            meta_info=tmp_path / "meta_realesrgan.txt",
-        ),
-        seed=0,
+    realesrgan_options = dataset_options(
+        "RealESRGANPairedDataset",
+        phase="val",
+        dataroot_gt=tmp_path,
+        dataroot_lq=tmp_path,
+        meta_info=tmp_path / "meta_realesrgan.txt",
     )
+    realesrgan = build_dataset(realesrgan_options, seed=0)
     assert [realesrgan[i]["gt_path"] for i in range(2)] == [
         str(tmp_path / "gt/p2.png"),
         str(tmp_path / "gt/p1.png"),
     ]
     (tmp_path / "meta_realesrgan.txt").write_text("gt/p2.png lq/p2.png\n")
     with pytest.raises(ImageDataError, match="line 1"):
-        build_dataset(
-            dataset_options(
-                "RealESRGANPairedDataset",
-                phase="val",
-                dataroot_gt=tmp_path,
-                dataroot_lq=tmp_path,
-                meta_info=tmp_path / "meta_realesrgan.txt",
-            ),
-            seed=0,
-        )
+        build_dataset(realesrgan_options, seed=0)
 
 
 def test_single_image_dataset_reads_lq_only(tmp_path: Path) -> None:

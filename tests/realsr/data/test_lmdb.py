@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,12 @@ import pytest
 import torch
 
 from realsr.data import build_dataset, lmdb_writer
-from realsr.data.commands import register
 from realsr.data.lmdb_writer import lmdb_key, make_lmdb
 from realsr.data.readers import LmdbReader, decode_image, lmdb_keys, read_lines
 from tests._reference import import_reference
-from tests.realsr.data._helpers import dataset_options, random_rgb, write_rgb
+from tests.realsr.data._helpers import dataset_options, random_rgb, run_data_command, write_rgb
 
 pytest.importorskip("lmdb")
-
-
-def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return int(args.run(args))
 
 
 @pytest.fixture
@@ -46,7 +37,10 @@ def images(tmp_path: Path) -> dict[str, np.ndarray]:
 
 def test_layout_and_bit_exact_round_trip(tmp_path: Path, images: dict[str, np.ndarray]) -> None:
     out = tmp_path / "set.lmdb"
-    assert _cli("make-lmdb", str(tmp_path / "in"), str(out), "--compress-level", "3", "-q") == 0
+    assert (
+        run_data_command("make-lmdb", str(tmp_path / "in"), str(out), "--compress-level", "3", "-q")
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["data.mdb", "lock.mdb", "meta_info.txt"]
     assert not (tmp_path / "set.lmdb.tmp").exists()
     assert read_lines(out / "meta_info.txt") == [
@@ -85,7 +79,7 @@ def test_basicsr_reads_our_database(tmp_path: Path, images: dict[str, np.ndarray
 def test_existing_output_bad_names_and_unreadable_input(tmp_path: Path, images: dict) -> None:
     out = tmp_path / "a.lmdb"
     make_lmdb(tmp_path / "in", out, progress=False)
-    assert _cli("make-lmdb", str(tmp_path / "in"), str(out), "-q") == 2  # exists
+    assert run_data_command("make-lmdb", str(tmp_path / "in"), str(out), "-q") == 2  # exists
     with pytest.raises(ValueError, match="must end in '.lmdb'"):
         make_lmdb(tmp_path / "in", tmp_path / "b", progress=False)
     with pytest.raises(ValueError, match="must be ASCII without '.'"):

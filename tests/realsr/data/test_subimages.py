@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from realsr.data.commands import register
 from realsr.data.subimages import extract_subimages
-
-
-def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return int(args.run(args))
+from tests.realsr.data._helpers import run_data_command
 
 
 @pytest.fixture
@@ -68,12 +60,12 @@ def test_thresh_drops_small_leftovers(tmp_path: Path, inputs: dict[str, np.ndarr
 
 def test_no_overwrite_unless_skipping(tmp_path: Path, inputs: dict[str, np.ndarray]) -> None:
     args = [str(tmp_path / "in"), str(tmp_path / "out"), "--crop", "16", "--step", "8", "-q"]
-    assert _cli("extract-subimages", *args) == 0
+    assert run_data_command("extract-subimages", *args) == 0
     first = tmp_path / "out" / "img_s001.png"
     marker = b"kept"
     first.write_bytes(marker)
     (tmp_path / "out" / "img_s002.png").unlink()
-    assert _cli("extract-subimages", *args) == 2  # not empty: refuses, touches nothing
+    assert run_data_command("extract-subimages", *args) == 2  # not empty: refuses, touches nothing
     assert first.read_bytes() == marker
     summary = extract_subimages(
         tmp_path / "in", tmp_path / "out", crop=16, step=8, skip_existing=True, progress=False
@@ -85,7 +77,9 @@ def test_no_overwrite_unless_skipping(tmp_path: Path, inputs: dict[str, np.ndarr
 def test_unreadable_input_is_reported_and_others_go_on(tmp_path: Path, inputs: dict) -> None:
     (tmp_path / "in" / "bad.png").write_bytes(b"nope")
     assert (
-        _cli("extract-subimages", str(tmp_path / "in"), str(tmp_path / "out"), "--crop", "16", "-q")
+        run_data_command(
+            "extract-subimages", str(tmp_path / "in"), str(tmp_path / "out"), "--crop", "16", "-q"
+        )
         == 1
     )
     assert (tmp_path / "out" / "img_s001.png").is_file()
